@@ -1,0 +1,101 @@
+"""The audit trail: services record who changed what, with each changed field before and after."""
+
+import datetime
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from aftersales.core.models import AuditAction, AuditEvent
+
+
+def audit_display(instance: models.Model, field_name: str) -> Any:
+    """The value of a field as a person reads it (choices by label, relations by name)."""
+    field = instance._meta.get_field(field_name)
+    if field.many_to_many:
+        return ", ".join(sorted(str(obj) for obj in getattr(instance, field_name).all())) if instance.pk else ""
+    if field.is_relation:
+        related = getattr(instance, field_name)
+        return str(related) if related is not None else None
+    if field.choices:
+        return str(getattr(instance, f"get_{field_name}_display")())
+    return _json_safe(getattr(instance, field_name))
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def audit_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: audit_display(instance, name) for name in fields}
+
+
+def audit_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"before": before.get(name), "after": value} for name, value in after.items() if before.get(name) != value
+    }
+
+
+def audit_record(
+    *,
+    actor,
+    instance: models.Model,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+        object_id=instance.pk,
+        object_repr=str(instance)[:200],
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        changes=dict(changes or {}),
+        payload=dict(payload or {}),
+    )
+
+
+def audit_created(*, actor, instance: models.Model, fields: Iterable[str]) -> AuditEvent:
+    snapshot = audit_snapshot(instance, fields)
+    changes = {name: {"before": None, "after": value} for name, value in snapshot.items() if value not in (None, "")}
+    return audit_record(actor=actor, instance=instance, action=AuditAction.CREATE, changes=changes)
+
+
+def model_update(*, instance: models.Model, data: Mapping[str, Any], actor) -> dict[str, dict[str, Any]]:
+    """Set the given fields, validate the whole row, save only what changed and audit it.
+
+    `data` holds plain fields and foreign keys (as objects); many-to-many fields are the caller's
+    business. Returns the changes (empty when nothing changed, in which case nothing is saved).
+    """
+    names = list(data)
+    before = audit_snapshot(instance, names)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    after = audit_snapshot(instance, names)
+    changes = audit_changes(before, after)
+    if not changes:
+        return {}
+    instance.full_clean()
+    concrete = {f.name for f in instance._meta.concrete_fields}
+    update_fields = [name for name in changes if name in concrete]
+    if "updated_at" in concrete:
+        update_fields.append("updated_at")
+    instance.save(update_fields=update_fields)
+    audit_record(actor=actor, instance=instance, action=AuditAction.UPDATE, changes=changes)
+    return changes
+
+
+def audit_events_for(instance: models.Model, *, limit: int = 50):
+    """The newest events of one object, with their actors, in one query."""
+    content_type = ContentType.objects.get_for_model(instance, for_concrete_model=False)
+    return list(
+        AuditEvent.objects.filter(content_type=content_type, object_id=instance.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )

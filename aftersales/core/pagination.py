@@ -1,0 +1,83 @@
+"""Pagination for list pages and the API.
+
+Pages count the matching rows only up to a limit (`COUNT_LIMIT`, 1000): beyond it they show
+"1000+" and still let the user page on. Counting 100,000 rows on every page view costs more than
+the page itself, and nobody pages that far: they search. The API counts exactly.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+
+def _positive_int(value: Any, default: int, maximum: int | None = None) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    if number < 1:
+        return default
+    return min(number, maximum) if maximum else number
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    page_size: int
+    count: int
+    count_capped: bool
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.items else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.page_size + len(self.items)
+
+    @property
+    def num_pages(self) -> int:
+        """Pages known to exist (a lower bound when the count is capped)."""
+        pages = max(1, -(-self.count // self.page_size))
+        return max(pages, self.number + (1 if self.has_next else 0))
+
+    def page_window(self, around: int = 2) -> list[int | None]:
+        """Page numbers to show, with None where numbers are left out: [1, None, 4, 5, 6, None, 20]."""
+        last = self.num_pages
+        wanted = {1, last, *range(self.number - around, self.number + around + 1)}
+        numbers = sorted(n for n in wanted if 1 <= n <= last)
+        window: list[int | None] = []
+        for n in numbers:
+            if window and n - window[-1] > 1:
+                window.append(None)
+            window.append(n)
+        return window
+
+
+def paginate(queryset: QuerySet, *, page: Any = 1, page_size: Any = None, exact_count: bool = False) -> Page:
+    config = settings.AFTERSALES
+    size = _positive_int(page_size, config["PAGE_SIZE"], maximum=200)
+    number = _positive_int(page, 1)
+    limit = config["COUNT_LIMIT"]
+    if exact_count:
+        count, capped = queryset.count(), False
+    else:
+        count = queryset[: limit + 1].count()
+        capped = count > limit
+        count = min(count, limit)
+    if not capped:
+        last_page = max(1, -(-count // size))
+        number = min(number, last_page)
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    return Page(
+        items=rows[:size], number=number, page_size=size, count=count, count_capped=capped, has_next=len(rows) > size
+    )

@@ -1,0 +1,104 @@
+"""Reading uploaded xlsx sheets safely and writing xlsx downloads (openpyxl)."""
+
+import datetime
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cell_value(value):
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def read_xlsx_upload(upload, *, max_bytes: int, max_rows: int) -> tuple[list[str], list[list]]:
+    """The header row and the data rows of the first sheet of an uploaded xlsx file.
+
+    Refuses, with a message naming the file field, anything that is not an xlsx workbook, is larger
+    than `max_bytes`, or has more than `max_rows` rows. Empty rows are dropped; numbers that are whole
+    come back as int.
+    """
+    name = getattr(upload, "name", "") or ""
+    if not name.lower().endswith(".xlsx"):
+        raise ValidationError({"file": _("Only .xlsx files (Excel 2007 or later) can be imported.")})
+    if upload.size > max_bytes:
+        raise ValidationError(
+            {
+                "file": _("The file is %(size).1f MB; at most %(max)d MB can be imported.")
+                % {"size": upload.size / 1024 / 1024, "max": max_bytes // 1024 // 1024}
+            }
+        )
+    data = upload.read()
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ValidationError({"file": _("This is not an xlsx workbook. Save it from Excel as .xlsx and try again.")})
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ValidationError({"file": _("The workbook cannot be read: %(error)s") % {"error": exc}}) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows: list[list] = []
+        for raw in sheet.iter_rows(values_only=True):
+            values = [_cell_value(v) for v in raw]
+            if all(v in (None, "") for v in values):
+                continue
+            rows.append(values)
+            if len(rows) > max_rows + 1:
+                raise ValidationError(
+                    {
+                        "file": _("The sheet has more than %(max)d rows; split it into smaller files.")
+                        % {"max": max_rows}
+                    }
+                )
+    finally:
+        workbook.close()
+    if not rows:
+        raise ValidationError({"file": _("The sheet is empty.")})
+    headers = [str(h or "").strip() for h in rows[0]]
+    return headers, rows[1:]
+
+
+def _export_value(value):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        from django.utils import timezone
+
+        return timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, Decimal):
+        return value
+    return value
+
+
+def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"):
+    """An xlsx download built in write-only mode, so that large exports stay light on memory."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=sheet_title[:31])
+    bold = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=str(header))
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        sheet.append([_export_value(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response

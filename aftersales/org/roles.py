@@ -1,0 +1,187 @@
+"""The role matrix: each role of DOMAIN.md and the permissions it carries, in one place.
+
+A person may grant only roles whose permissions they hold themselves (superusers grant any), so no
+one can hand out more than they have. A role is applied as a Django group of the same code (`roles_sync`, run after every migrate and by
+`manage.py apply_roles`), and a person holds roles through their account's groups. Permissions say
+what a role may do; *where* (which branches) comes from the person's branches (`org.access`).
+Later apps add their permissions here.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+def _crud(app_model: str, *actions: str) -> set[str]:
+    app, model = app_model.split(".")
+    return {f"{app}.{action}_{model}" for action in actions}
+
+
+VIEW_ORG = _crud("org.branch", "view") | _crud("org.position", "view") | _crud("org.team", "view")
+VIEW_PEOPLE = VIEW_ORG | _crud("org.employee", "view")
+VIEW_CUSTOMERS = _crud("customers.customer", "view") | _crud("customers.asset", "view")
+EDIT_CUSTOMERS = (
+    VIEW_CUSTOMERS | _crud("customers.customer", "add", "change") | _crud("customers.asset", "add", "change")
+)
+EXPORT_CUSTOMERS = {"customers.export_customer"}
+IMPORT_CUSTOMERS = {"customers.import_customer"}
+MANAGE_STAFF = VIEW_PEOPLE | _crud("org.employee", "add", "change") | _crud("org.team", "add", "change")
+MANAGE_POSITIONS = _crud("org.position", "add", "change")
+VIEW_AUDIT = {"core.view_auditevent"}
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    description: str
+    permissions: frozenset[str]
+
+
+def _role(code: str, label, description, *groups: set[str]) -> Role:
+    return Role(code=code, label=label, description=description, permissions=frozenset().union(*groups))
+
+
+ROLES: dict[str, Role] = {
+    role.code: role
+    for role in (
+        _role(
+            "regional_manager",
+            _("Regional manager"),
+            _("Reads and reports across every branch of the region; approves what branches escalate."),
+            MANAGE_STAFF,
+            MANAGE_POSITIONS,
+            _crud("org.branch", "add", "change"),
+            EDIT_CUSTOMERS,
+            EXPORT_CUSTOMERS,
+            VIEW_AUDIT,
+        ),
+        _role(
+            "service_manager",
+            _("Service manager"),
+            _("Everything in the branch: targets, reports, staff appraisal, major complaints, pay run approval."),
+            MANAGE_STAFF,
+            _crud("org.branch", "change"),
+            EDIT_CUSTOMERS,
+            EXPORT_CUSTOMERS,
+            IMPORT_CUSTOMERS,
+            VIEW_AUDIT,
+        ),
+        _role(
+            "service_supervisor",
+            _("Service supervisor"),
+            _("Oversees the advisors, checks settlements before release, handles complaints."),
+            VIEW_PEOPLE,
+            EDIT_CUSTOMERS,
+            EXPORT_CUSTOMERS,
+            IMPORT_CUSTOMERS,
+            VIEW_AUDIT,
+        ),
+        _role(
+            "service_advisor",
+            _("Service advisor"),
+            _("Appointments, reception, estimates, customer consent, delivery and follow-up."),
+            VIEW_ORG,
+            EDIT_CUSTOMERS,
+            EXPORT_CUSTOMERS,
+        ),
+        _role(
+            "workshop_manager",
+            _("Workshop manager"),
+            _("Runs the workshop: safety and 5S, progress, rework decisions."),
+            VIEW_PEOPLE,
+            _crud("org.team", "add", "change"),
+            VIEW_CUSTOMERS,
+        ),
+        _role(
+            "dispatcher",
+            _("Dispatcher"),
+            _("Assigns jobs by skill and load, keeps the progress board current, warns of delays."),
+            VIEW_PEOPLE,
+            VIEW_CUSTOMERS,
+        ),
+        _role(
+            "technician",
+            _("Technician"),
+            _("Works their own jobs: clocks on and off, self-checks, reports extra work found."),
+            VIEW_ORG,
+            VIEW_CUSTOMERS,
+        ),
+        _role(
+            "technical_advisor",
+            _("Technical advisor"),
+            _("Diagnoses hard cases, helps the pre-check, guides QC, trains technicians."),
+            VIEW_PEOPLE,
+            VIEW_CUSTOMERS,
+            _crud("customers.asset", "change"),
+        ),
+        _role(
+            "qc_inspector",
+            _("QC inspector"),
+            _("Final inspection of finished jobs: pass, or send back for rework."),
+            VIEW_ORG,
+            VIEW_CUSTOMERS,
+        ),
+        _role(
+            "parts_keeper",
+            _("Parts keeper"),
+            _("Catalogue, stock, purchasing, issue and return of parts, stocktake."),
+            VIEW_ORG,
+        ),
+        _role(
+            "cashier",
+            _("Cashier"),
+            _("Settlement and payment; tells the advisor when the bill exceeds the estimate."),
+            VIEW_ORG,
+            VIEW_CUSTOMERS,
+        ),
+        _role(
+            "claims_clerk",
+            _("Claims clerk"),
+            _("Warranty claims to the maker and insurance claims."),
+            VIEW_ORG,
+            VIEW_CUSTOMERS,
+            _crud("customers.asset", "change"),
+        ),
+        _role(
+            "customer_care",
+            _("Customer care"),
+            _("Keeps customer and asset files; follow-up calls and satisfaction surveys."),
+            VIEW_ORG,
+            EDIT_CUSTOMERS,
+            EXPORT_CUSTOMERS,
+            IMPORT_CUSTOMERS,
+        ),
+        _role(
+            "install_supervisor",
+            _("Installation supervisor"),
+            _("After-sales inspections and 4S service audits of installation teams."),
+            VIEW_PEOPLE,
+            _crud("org.team", "add", "change"),
+            VIEW_CUSTOMERS,
+        ),
+        _role(
+            "hr",
+            _("HR"),
+            _("Appraisal scores, pay policies, pay runs and payslips; keeps the staff files."),
+            MANAGE_STAFF,
+            MANAGE_POSITIONS,
+            VIEW_AUDIT,
+        ),
+        _role(
+            "finance",
+            _("Finance"),
+            _("Checks settlements, collections and pay runs."),
+            VIEW_PEOPLE,
+            VIEW_CUSTOMERS,
+            EXPORT_CUSTOMERS,
+        ),
+    )
+}
+
+ROLE_CHOICES = [(role.code, role.label) for role in ROLES.values()]
+
+
+def role_label(code: str) -> str:
+    role = ROLES.get(code)
+    return str(role.label) if role else code

@@ -1,0 +1,315 @@
+"""Pages of the organisation: branches, positions, employees, teams and the role matrix."""
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from aftersales.core.audit import audit_events_for
+from aftersales.core.pages import field_labels, perm_required, render_list, submit
+from aftersales.core.pagination import _positive_int
+from aftersales.org import access, selectors, services
+from aftersales.org.choices import BranchKind
+from aftersales.org.forms import BranchForm, EmployeeForm, PositionForm, TeamForm
+from aftersales.org.models import Branch, Employee, Position, Team
+from aftersales.org.roles import ROLES
+
+
+def _int(value):
+    return _positive_int(value, None)
+
+
+def _history(obj, model) -> dict:
+    return {"audit_events": audit_events_for(obj), "field_labels": {**field_labels(model), "roles": _("roles")}}
+
+
+# -- branches ---------------------------------------------------------------------------------------------------------
+
+
+@perm_required("org.view_branch")
+def branch_list(request):
+    queryset = selectors.branch_list(
+        user=request.user, q=request.GET.get("q", "").strip(), kind=request.GET.get("kind", "")
+    )
+    return render_list(
+        request, "org/branch_list.html", "org/_branch_table.html", queryset, {"kinds": BranchKind.choices}
+    )
+
+
+@perm_required("org.view_branch")
+def branch_detail(request, pk):
+    branch = access.branch_get_for_user_or_404(request.user, pk)
+    context = {
+        "branch": branch,
+        "children": Branch.objects.for_user(request.user).filter(parent=branch),
+        "teams": Team.objects.for_user(request.user).filter(branch=branch),
+        "employee_count": Employee.objects.filter(branch=branch, active=True).count(),
+        **_history(branch, Branch),
+    }
+    return render(request, "org/branch_detail.html", context)
+
+
+@perm_required("org.add_branch")
+def branch_create(request):
+    form = BranchForm(request.POST or None, user=request.user)
+    branch = submit(
+        request,
+        form,
+        lambda data: services.branch_create(
+            actor=request.user, **{k: data[k] for k in ("code", "name", "kind", "parent", "address", "phone")}
+        ),
+        success=_("Branch created."),
+    )
+    if branch:
+        return redirect(branch)
+    return render(request, "core/form.html", {"form": form, "title": _("New branch"), "cancel": "org:branch_list"})
+
+
+@perm_required("org.change_branch")
+def branch_edit(request, pk):
+    branch = access.branch_get_for_user_or_404(request.user, pk)
+    form = BranchForm(request.POST or None, instance=branch, user=request.user)
+    if submit(
+        request,
+        form,
+        lambda data: services.branch_update(actor=request.user, branch=branch, data=data),
+        success=_("Branch saved."),
+    ):
+        return redirect(branch)
+    return render(
+        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": branch}, "object": branch}
+    )
+
+
+# -- positions --------------------------------------------------------------------------------------------------------
+
+
+@perm_required("org.view_position")
+def position_list(request):
+    queryset = selectors.position_list(user=request.user, q=request.GET.get("q", "").strip())
+    return render_list(request, "org/position_list.html", "org/_position_table.html", queryset, {})
+
+
+@perm_required("org.view_position")
+def position_detail(request, pk):
+    position = access.position_get_or_404(request.user, pk)
+    context = {
+        "position": position,
+        "subordinates": position.subordinates.all(),
+        "employees": Employee.objects.for_user(request.user)
+        .filter(position=position, active=True)
+        .select_related("branch")[:50],
+        **_history(position, Position),
+    }
+    return render(request, "org/position_detail.html", context)
+
+
+@perm_required("org.add_position")
+def position_create(request):
+    form = PositionForm(request.POST or None, user=request.user)
+    position = submit(
+        request,
+        form,
+        lambda data: services.position_create(
+            actor=request.user,
+            **{k: data[k] for k in ("code", "name", "duties", "kpis", "reports_to", "qualifications")},
+        ),
+        success=_("Position created."),
+    )
+    if position:
+        return redirect(position)
+    return render(request, "core/form.html", {"form": form, "title": _("New position"), "cancel": "org:position_list"})
+
+
+@perm_required("org.change_position")
+def position_edit(request, pk):
+    position = access.position_get_or_404(request.user, pk)
+    form = PositionForm(request.POST or None, instance=position, user=request.user)
+    if submit(
+        request,
+        form,
+        lambda data: services.position_update(actor=request.user, position=position, data=data),
+        success=_("Position saved."),
+    ):
+        return redirect(position)
+    return render(
+        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": position}, "object": position}
+    )
+
+
+# -- employees --------------------------------------------------------------------------------------------------------
+
+
+@perm_required("org.view_employee")
+def employee_list(request):
+    active = {"1": True, "0": False, "all": None}.get(request.GET.get("active", "1"), True)
+    queryset = selectors.employee_list(
+        user=request.user,
+        q=request.GET.get("q", "").strip(),
+        branch=_int(request.GET.get("branch")),
+        position=_int(request.GET.get("position")),
+        role=request.GET.get("role", ""),
+        active=active,
+    )
+    context = {
+        "branches": Branch.objects.for_user(request.user).filter(active=True),
+        "positions": Position.objects.for_user(request.user).filter(active=True),
+        "roles": [(code, role.label) for code, role in ROLES.items()],
+    }
+    return render_list(request, "org/employee_list.html", "org/_employee_table.html", queryset, context)
+
+
+@perm_required("org.view_employee")
+def employee_detail(request, pk):
+    employee = access.employee_get_for_user_or_404(request.user, pk)
+    roles = [ROLES[code] for code in services.employee_roles(employee)]
+    return render(
+        request, "org/employee_detail.html", {"employee": employee, "roles": roles, **_history(employee, Employee)}
+    )
+
+
+def _employee_form(request, *, employee=None):
+    initial = {}
+    if employee is not None:
+        initial = {"username": employee.user.username, "roles": services.employee_roles(employee)}
+    return EmployeeForm(
+        request.POST or None,
+        instance=employee,
+        initial=initial,
+        user=request.user,
+        grantable=services.roles_grantable_by(request.user),
+        creating=employee is None,
+    )
+
+
+@perm_required("org.add_employee")
+def employee_create(request):
+    form = _employee_form(request)
+
+    def save(data):
+        fields = (
+            "username",
+            "password",
+            "name",
+            "employee_no",
+            "branch",
+            "mobile",
+            "position",
+            "roles",
+            "team",
+            "hired_on",
+        )
+        return services.employee_create(
+            actor=request.user, branches=list(data["branches"]), **{k: data[k] for k in fields}
+        )
+
+    employee = submit(request, form, save, success=_("Employee created."))
+    if employee:
+        return redirect(employee)
+    return render(request, "core/form.html", {"form": form, "title": _("New employee"), "cancel": "org:employee_list"})
+
+
+@perm_required("org.change_employee")
+def employee_edit(request, pk):
+    employee = access.employee_get_for_user_or_404(request.user, pk)
+    form = _employee_form(request, employee=employee)
+
+    def save(data):
+        data = dict(data)
+        return services.employee_update(
+            actor=request.user,
+            employee=employee,
+            data=data,
+            roles=data.pop("roles"),
+            branches=list(data.pop("branches")),
+            password=data.pop("password") or None,
+        )
+
+    try:
+        saved = submit(request, form, save, success=_("Employee saved."))
+    except PermissionDenied as exc:
+        form.add_error("roles", str(exc))
+        saved = None
+    if saved:
+        return redirect(employee)
+    return render(
+        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": employee}, "object": employee}
+    )
+
+
+# -- teams ------------------------------------------------------------------------------------------------------------
+
+
+@perm_required("org.view_team")
+def team_list(request):
+    queryset = selectors.team_list(
+        user=request.user, q=request.GET.get("q", "").strip(), branch=_int(request.GET.get("branch"))
+    )
+    return render_list(
+        request,
+        "org/team_list.html",
+        "org/_team_table.html",
+        queryset,
+        {"branches": Branch.objects.for_user(request.user).filter(active=True)},
+    )
+
+
+@perm_required("org.view_team")
+def team_detail(request, pk):
+    team = access.team_get_for_user_or_404(request.user, pk)
+    members = team.members.select_related("position").order_by("employee_no")
+    return render(request, "org/team_detail.html", {"team": team, "members": members, **_history(team, Team)})
+
+
+@perm_required("org.add_team")
+def team_create(request):
+    form = TeamForm(request.POST or None, user=request.user)
+    team = submit(
+        request,
+        form,
+        lambda data: services.team_create(
+            actor=request.user, **{k: data[k] for k in ("name", "branch", "kind", "leader")}
+        ),
+        success=_("Team created."),
+    )
+    if team:
+        return redirect(team)
+    return render(request, "core/form.html", {"form": form, "title": _("New team"), "cancel": "org:team_list"})
+
+
+@perm_required("org.change_team")
+def team_edit(request, pk):
+    team = access.team_get_for_user_or_404(request.user, pk)
+    form = TeamForm(request.POST or None, instance=team, user=request.user)
+    if submit(
+        request,
+        form,
+        lambda data: services.team_update(actor=request.user, team=team, data=data),
+        success=_("Team saved."),
+    ):
+        return redirect(team)
+    return render(
+        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": team}, "object": team}
+    )
+
+
+# -- roles ------------------------------------------------------------------------------------------------------------
+
+
+@perm_required("org.view_employee")
+def role_list(request):
+    """The role matrix as it is in code: each role with the permissions it carries."""
+    names = {
+        f"{app}.{codename}": name
+        for app, codename, name in Permission.objects.values_list("content_type__app_label", "codename", "name")
+    }
+    roles = [
+        {
+            "code": role.code,
+            "label": role.label,
+            "description": role.description,
+            "permissions": sorted(_(names.get(p, p)) for p in role.permissions),
+        }
+        for role in ROLES.values()
+    ]
+    return render(request, "org/role_list.html", {"roles": roles})

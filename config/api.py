@@ -1,0 +1,20 @@
+"""The API: one NinjaAPI under /api/v1/ that mounts each app's router."""
+
+from ninja import NinjaAPI
+
+from aftersales.core.api import API_AUTH, install_error_handlers
+from aftersales.customers.api import router as customers_router
+from aftersales.org.api import auth_router
+from aftersales.org.api import router as org_router
+
+api = NinjaAPI(
+    title="Aftersales API",
+    version="1.0.0",
+    description="售后服务管理系统 API. Get a token with POST /api/v1/auth/token, then send `Authorization: Bearer <token>`.",
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/auth", auth_router)
+api.add_router("/", org_router)
+api.add_router("/", customers_router)
