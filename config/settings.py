@@ -4,6 +4,7 @@ See `.env.example` for the variables and README.md ("Configuration") for what ea
 """
 
 import sys
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -122,6 +123,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+if DEBUG or TESTING:
+    # Development serves static files from the apps' folders; collectstatic is for production only.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -1,12 +1,14 @@
 """Pages of customers and assets: lists with search, detail, create and edit, xlsx import and export."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aftersales.core.access import require_perm
 from aftersales.core.audit import audit_events_for
 from aftersales.core.errors import Conflict
 from aftersales.core.forms import apply_form_errors
@@ -65,9 +67,10 @@ def customer_export(request):
     return xlsx_response(name, column_labels(), selectors.customer_export_rows(queryset), sheet_title=_("customers"))
 
 
-@perm_required("customers.view_customer")
+@login_required
 def customer_detail(request, pk):
     customer = selectors.customer_detail(user=request.user, pk=pk)
+    require_perm(request.user, "customers.view_customer")
     context = {
         "customer": customer,
         "assets": list(customer.assets.all()),
@@ -129,9 +132,10 @@ def _split_errors(exc: ValidationError, form, vehicle_form) -> None:
         apply_form_errors(vehicle_form, ValidationError(vehicle_part))
 
 
-@perm_required("customers.change_customer")
+@login_required
 def customer_edit(request, pk):
     customer = selectors.customer_detail(user=request.user, pk=pk)
+    require_perm(request.user, "customers.change_customer")
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if submit(
         request,
@@ -163,9 +167,10 @@ def asset_list(request):
     return render_list(request, "customers/asset_list.html", "customers/_asset_table.html", queryset, context)
 
 
-@perm_required("customers.view_asset")
+@login_required
 def asset_detail(request, pk):
     asset = selectors.asset_detail(user=request.user, pk=pk)
+    require_perm(request.user, "customers.view_asset")
     context = {"asset": asset, "audit_events": audit_events_for(asset), "field_labels": field_labels(Asset)}
     return render(request, "customers/asset_detail.html", context)
 
@@ -184,9 +189,10 @@ def _asset_form_page(request, form, title, *, customer, asset=None):
     )
 
 
-@perm_required("customers.add_asset")
+@login_required
 def asset_create(request, customer_pk):
     customer = selectors.customer_detail(user=request.user, pk=customer_pk)
+    require_perm(request.user, "customers.add_asset")
     form = AssetForm(
         request.POST or None,
         user=request.user,
@@ -205,9 +211,10 @@ def asset_create(request, customer_pk):
     return _asset_form_page(request, form, _("New asset for %(name)s") % {"name": customer.name}, customer=customer)
 
 
-@perm_required("customers.change_asset")
+@login_required
 def asset_edit(request, pk):
     asset = selectors.asset_detail(user=request.user, pk=pk)
+    require_perm(request.user, "customers.change_asset")
     form = AssetForm(request.POST or None, instance=asset, user=request.user)
     if submit(
         request,
@@ -261,9 +268,10 @@ def customer_import_template(request):
     )
 
 
-@perm_required("customers.import_customer")
+@login_required
 def customer_import_preview(request, pk):
     batch = selectors.customer_import_get(user=request.user, pk=pk)
+    require_perm(request.user, "customers.import_customer")
     return render(
         request,
         "customers/import_preview.html",
@@ -276,9 +284,10 @@ def customer_import_preview(request, pk):
 
 
 @require_POST
-@perm_required("customers.import_customer")
+@login_required
 def customer_import_commit(request, pk):
     batch = selectors.customer_import_get(user=request.user, pk=pk)
+    require_perm(request.user, "customers.import_customer")
     try:
         created = services.customer_import_commit(
             actor=request.user, batch=batch, confirm_vin=request.POST.get("confirm_vin") == "on"
@@ -294,9 +303,10 @@ def customer_import_commit(request, pk):
 
 
 @require_POST
-@perm_required("customers.import_customer")
+@login_required
 def customer_import_discard(request, pk):
     batch = selectors.customer_import_get(user=request.user, pk=pk)
+    require_perm(request.user, "customers.import_customer")
     try:
         services.customer_import_discard(actor=request.user, batch=batch)
     except Conflict as exc:

@@ -1,10 +1,12 @@
 """Pages of the organisation: branches, positions, employees, teams and the role matrix."""
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from aftersales.core.access import require_perm
 from aftersales.core.audit import audit_events_for
 from aftersales.core.pages import field_labels, perm_required, render_list, submit
 from aftersales.core.pagination import _positive_int
@@ -36,9 +38,10 @@ def branch_list(request):
     )
 
 
-@perm_required("org.view_branch")
+@login_required
 def branch_detail(request, pk):
     branch = access.branch_get_for_user_or_404(request.user, pk)
+    require_perm(request.user, "org.view_branch")
     context = {
         "branch": branch,
         "children": Branch.objects.for_user(request.user).filter(parent=branch),
@@ -65,9 +68,10 @@ def branch_create(request):
     return render(request, "core/form.html", {"form": form, "title": _("New branch"), "cancel": "org:branch_list"})
 
 
-@perm_required("org.change_branch")
+@login_required
 def branch_edit(request, pk):
     branch = access.branch_get_for_user_or_404(request.user, pk)
+    require_perm(request.user, "org.change_branch")
     form = BranchForm(request.POST or None, instance=branch, user=request.user)
     if submit(
         request,
@@ -90,9 +94,10 @@ def position_list(request):
     return render_list(request, "org/position_list.html", "org/_position_table.html", queryset, {})
 
 
-@perm_required("org.view_position")
+@login_required
 def position_detail(request, pk):
     position = access.position_get_or_404(request.user, pk)
+    require_perm(request.user, "org.view_position")
     context = {
         "position": position,
         "subordinates": position.subordinates.all(),
@@ -121,9 +126,10 @@ def position_create(request):
     return render(request, "core/form.html", {"form": form, "title": _("New position"), "cancel": "org:position_list"})
 
 
-@perm_required("org.change_position")
+@login_required
 def position_edit(request, pk):
     position = access.position_get_or_404(request.user, pk)
+    require_perm(request.user, "org.change_position")
     form = PositionForm(request.POST or None, instance=position, user=request.user)
     if submit(
         request,
@@ -159,9 +165,10 @@ def employee_list(request):
     return render_list(request, "org/employee_list.html", "org/_employee_table.html", queryset, context)
 
 
-@perm_required("org.view_employee")
+@login_required
 def employee_detail(request, pk):
     employee = access.employee_get_for_user_or_404(request.user, pk)
+    require_perm(request.user, "org.view_employee")
     roles = [ROLES[code] for code in services.employee_roles(employee)]
     return render(
         request, "org/employee_detail.html", {"employee": employee, "roles": roles, **_history(employee, Employee)}
@@ -209,9 +216,10 @@ def employee_create(request):
     return render(request, "core/form.html", {"form": form, "title": _("New employee"), "cancel": "org:employee_list"})
 
 
-@perm_required("org.change_employee")
+@login_required
 def employee_edit(request, pk):
     employee = access.employee_get_for_user_or_404(request.user, pk)
+    require_perm(request.user, "org.change_employee")
     form = _employee_form(request, employee=employee)
 
     def save(data):
@@ -254,9 +262,10 @@ def team_list(request):
     )
 
 
-@perm_required("org.view_team")
+@login_required
 def team_detail(request, pk):
     team = access.team_get_for_user_or_404(request.user, pk)
+    require_perm(request.user, "org.view_team")
     members = team.members.select_related("position").order_by("employee_no")
     return render(request, "org/team_detail.html", {"team": team, "members": members, **_history(team, Team)})
 
@@ -277,9 +286,10 @@ def team_create(request):
     return render(request, "core/form.html", {"form": form, "title": _("New team"), "cancel": "org:team_list"})
 
 
-@perm_required("org.change_team")
+@login_required
 def team_edit(request, pk):
     team = access.team_get_for_user_or_404(request.user, pk)
+    require_perm(request.user, "org.change_team")
     form = TeamForm(request.POST or None, instance=team, user=request.user)
     if submit(
         request,
