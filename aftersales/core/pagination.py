@@ -32,6 +32,11 @@ class Page:
     has_next: bool
 
     @property
+    def count_display(self) -> str:
+        """The count as shown: exact, or "1000+" when counting stopped at the limit."""
+        return f"{self.count}+" if self.count_capped else str(self.count)
+
+    @property
     def has_previous(self) -> bool:
         return self.number > 1
 

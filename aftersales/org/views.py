@@ -1,10 +1,10 @@
 """Pages of the organisation: branches, positions, employees, teams and the role matrix."""
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.core.access import require_perm
 from aftersales.core.audit import audit_events_for
@@ -306,19 +306,31 @@ def team_edit(request, pk):
 # -- roles ------------------------------------------------------------------------------------------------------------
 
 
+ACTION_LABELS = {
+    "view": gettext_lazy("view"), "add": gettext_lazy("add"), "change": gettext_lazy("change"),
+    "import": gettext_lazy("import"), "export": gettext_lazy("export"),
+}
+
+
+def permission_label(perm: str) -> str:
+    """`customers.change_customer` → "change customer", in the user's language."""
+    from django.apps import apps
+
+    app_label, codename = perm.split(".")
+    action, _sep, model_name = codename.partition("_")
+    model = apps.get_model(app_label, model_name)
+    return f"{ACTION_LABELS.get(action, action)} {model._meta.verbose_name}"
+
+
 @perm_required("org.view_employee")
 def role_list(request):
     """The role matrix as it is in code: each role with the permissions it carries."""
-    names = {
-        f"{app}.{codename}": name
-        for app, codename, name in Permission.objects.values_list("content_type__app_label", "codename", "name")
-    }
     roles = [
         {
             "code": role.code,
             "label": role.label,
             "description": role.description,
-            "permissions": sorted(_(names.get(p, p)) for p in role.permissions),
+            "permissions": sorted(permission_label(p) for p in role.permissions),
         }
         for role in ROLES.values()
     ]
