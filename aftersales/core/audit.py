@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from aftersales.core.models import AuditAction, AuditEvent
@@ -75,13 +76,20 @@ def model_update(*, instance: models.Model, data: Mapping[str, Any], actor) -> d
     """
     names = list(data)
     before = audit_snapshot(instance, names)
+    previous = {name: getattr(instance, name) for name in names}
     for name, value in data.items():
         setattr(instance, name, value)
     after = audit_snapshot(instance, names)
     changes = audit_changes(before, after)
     if not changes:
         return {}
-    instance.full_clean()
+    try:
+        instance.full_clean()
+    except ValidationError:
+        # Leave the object as it was, so that a page showing the errors does not show the refused values as saved.
+        for name, value in previous.items():
+            setattr(instance, name, value)
+        raise
     concrete = {f.name for f in instance._meta.concrete_fields}
     update_fields = [name for name in changes if name in concrete]
     if "updated_at" in concrete:

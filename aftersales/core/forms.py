@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Q
 
 
 def apply_form_errors(form: forms.Form, exc: ValidationError, *, field_map: dict[str, str] | None = None) -> None:
@@ -44,7 +45,17 @@ class ServiceModelForm(forms.ModelForm):
         self.user = user
         for name, queryset_for in self.restrict_to.items():
             if name in self.fields:
-                self.fields[name].queryset = queryset_for(user)
+                self.fields[name].queryset = self._with_current_value(name, queryset_for(user))
+
+    def _with_current_value(self, name: str, queryset):
+        """Keep the object's current choice selectable even when the narrowed list leaves it out
+        (a deactivated position, a region above what the user sees); otherwise saving the form would
+        silently change it."""
+        field = self.instance._meta.get_field(name) if self.instance.pk else None
+        current = getattr(self.instance, field.attname, None) if field is not None and field.many_to_one else None
+        if current is None:
+            return queryset
+        return queryset.model.objects.filter(Q(pk__in=queryset.values("pk")) | Q(pk=current))
 
     def _post_clean(self):
         pass

@@ -5,7 +5,7 @@ from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from aftersales.core.access import get_for_user_or_404
@@ -105,7 +105,7 @@ def branch_create(request, payload: BranchIn):
     require_api_perm(request, "org.add_branch")
     parent = resolve(Branch.objects, request.user, payload.parent, "parent")
     branch = services.branch_create(actor=request.user, **{**payload.dict(), "parent": parent})
-    return 201, branch
+    return Status(201, branch)
 
 
 @router.get("/branches/{branch_id}", response={200: BranchOut, **ERRORS})
@@ -161,7 +161,7 @@ def position_list(request, q: str = "", page: int = 1, page_size: int = 50):
 def position_create(request, payload: PositionIn):
     require_api_perm(request, "org.add_position")
     reports_to = resolve(Position.objects, request.user, payload.reports_to, "reports_to")
-    return 201, services.position_create(actor=request.user, **{**payload.dict(), "reports_to": reports_to})
+    return Status(201, services.position_create(actor=request.user, **{**payload.dict(), "reports_to": reports_to}))
 
 
 @router.get("/positions/{position_id}", response={200: PositionOut, **ERRORS})
@@ -269,7 +269,7 @@ def employee_create(request, payload: EmployeeIn):
     require_api_perm(request, "org.add_employee")
     data = _resolve_employee_refs(request, payload.dict())
     employee = services.employee_create(actor=request.user, **data)
-    return 201, employee_out(get_for_user_or_404(_employee_queryset(), request.user, pk=employee.pk))
+    return Status(201, employee_out(get_for_user_or_404(_employee_queryset(), request.user, pk=employee.pk)))
 
 
 @router.get("/employees/{employee_id}", response={200: EmployeeOut, **ERRORS})
@@ -356,7 +356,7 @@ def team_create(request, payload: TeamIn):
     branch = resolve(Branch.objects, request.user, payload.branch, "branch")
     leader = resolve(Employee.objects, request.user, payload.leader, "leader")
     team = services.team_create(actor=request.user, name=payload.name, branch=branch, kind=payload.kind, leader=leader)
-    return 201, team_out(team)
+    return Status(201, team_out(team))
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS})

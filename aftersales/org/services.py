@@ -22,6 +22,7 @@ from aftersales.core.access import forget_visible_branches, require_perm
 from aftersales.core.audit import audit_created, audit_record, model_update
 from aftersales.core.models import AuditAction
 from aftersales.org.access import user_sees_branch
+from aftersales.org.choices import BranchKind
 from aftersales.org.models import ApiToken, Branch, Employee, Position, Team, User
 from aftersales.org.roles import ROLES
 
@@ -112,6 +113,8 @@ def branch_update(*, actor, branch: Branch, data: dict) -> Branch:
     if "parent" in data and data["parent"] != branch.parent:
         if not actor.is_superuser:
             require_perm(actor, "org.add_branch")  # moving a branch between regions is a regional decision
+            if data["parent"] is None and data.get("kind", branch.kind) != BranchKind.HEAD_OFFICE:
+                raise ValidationError({"parent": _("Choose the region the branch belongs to.")})
         _require_visible_branch(actor, data["parent"], "parent")
     model_update(instance=branch, data=data, actor=actor)
     forget_visible_branches(actor)
@@ -266,6 +269,9 @@ def employee_update(
     if branches is not None:
         for extra in branches:
             _require_visible_branch(actor, extra, "branches")
+        # Branches the actor cannot see are not theirs to remove: they stay as they are.
+        hidden = [b for b in employee.branches.all() if not user_sees_branch(actor, b.pk)]
+        branches = [*branches, *(b for b in hidden if b not in branches)]
         before = sorted(str(b) for b in employee.branches.all())
         employee.branches.set(branches)
         after = sorted(str(b) for b in branches)
@@ -344,11 +350,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
 def api_token_issue(*, username: str, password: str, address: str) -> str:
     """Check the credentials and hand out a new bearer token (shown once; only its hash is kept).
 
     Raises `SigninThrottled` after too many failures and `PermissionDenied` for wrong credentials.
+    Deliberately not one transaction: the failure count lives in the cache, which may be the database,
+    and must survive the refusal (a rolled-back transaction would forget every failure).
     """
     if signin_throttled(username=username, address=address):
         raise SigninThrottled
