@@ -1,14 +1,13 @@
 """Pages of the organisation: branches, positions, employees, teams and the role matrix."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.access import require_perm
 from aftersales.core.audit import audit_events_for
-from aftersales.core.pages import field_labels, perm_required, render_list, submit
+from aftersales.core.pages import field_labels, form_page, perm_required, pick, render_list
 from aftersales.core.pagination import _positive_int
 from aftersales.org import access, selectors, services
 from aftersales.org.choices import BranchKind
@@ -55,17 +54,15 @@ def branch_detail(request, pk):
 @perm_required("org.add_branch")
 def branch_create(request):
     form = BranchForm(request.POST or None, user=request.user)
-    branch = submit(
+    fields = ("code", "name", "kind", "parent", "address", "phone")
+    return form_page(
         request,
         form,
-        lambda data: services.branch_create(
-            actor=request.user, **{k: data[k] for k in ("code", "name", "kind", "parent", "address", "phone")}
-        ),
+        lambda data: services.branch_create(actor=request.user, **pick(data, fields)),
         success=_("Branch created."),
+        title=_("New branch"),
+        cancel="org:branch_list",
     )
-    if branch:
-        return redirect(branch)
-    return render(request, "core/form.html", {"form": form, "title": _("New branch"), "cancel": "org:branch_list"})
 
 
 @login_required
@@ -73,15 +70,13 @@ def branch_edit(request, pk):
     branch = access.branch_get_for_user_or_404(request.user, pk)
     require_perm(request.user, "org.change_branch")
     form = BranchForm(request.POST or None, instance=branch, user=request.user)
-    if submit(
+    return form_page(
         request,
         form,
         lambda data: services.branch_update(actor=request.user, branch=branch, data=data),
         success=_("Branch saved."),
-    ):
-        return redirect(branch)
-    return render(
-        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": branch}, "object": branch}
+        title=_("Edit %(name)s") % {"name": branch},
+        obj=branch,
     )
 
 
@@ -112,18 +107,15 @@ def position_detail(request, pk):
 @perm_required("org.add_position")
 def position_create(request):
     form = PositionForm(request.POST or None, user=request.user)
-    position = submit(
+    fields = ("code", "name", "duties", "kpis", "reports_to", "qualifications")
+    return form_page(
         request,
         form,
-        lambda data: services.position_create(
-            actor=request.user,
-            **{k: data[k] for k in ("code", "name", "duties", "kpis", "reports_to", "qualifications")},
-        ),
+        lambda data: services.position_create(actor=request.user, **pick(data, fields)),
         success=_("Position created."),
+        title=_("New position"),
+        cancel="org:position_list",
     )
-    if position:
-        return redirect(position)
-    return render(request, "core/form.html", {"form": form, "title": _("New position"), "cancel": "org:position_list"})
 
 
 @login_required
@@ -131,15 +123,13 @@ def position_edit(request, pk):
     position = access.position_get_or_404(request.user, pk)
     require_perm(request.user, "org.change_position")
     form = PositionForm(request.POST or None, instance=position, user=request.user)
-    if submit(
+    return form_page(
         request,
         form,
         lambda data: services.position_update(actor=request.user, position=position, data=data),
         success=_("Position saved."),
-    ):
-        return redirect(position)
-    return render(
-        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": position}, "object": position}
+        title=_("Edit %(name)s") % {"name": position},
+        obj=position,
     )
 
 
@@ -192,28 +182,31 @@ def _employee_form(request, *, employee=None):
 @perm_required("org.add_employee")
 def employee_create(request):
     form = _employee_form(request)
+    fields = (
+        "username",
+        "password",
+        "name",
+        "employee_no",
+        "branch",
+        "mobile",
+        "position",
+        "roles",
+        "team",
+        "hired_on",
+    )
 
     def save(data):
-        fields = (
-            "username",
-            "password",
-            "name",
-            "employee_no",
-            "branch",
-            "mobile",
-            "position",
-            "roles",
-            "team",
-            "hired_on",
-        )
-        return services.employee_create(
-            actor=request.user, branches=list(data["branches"]), **{k: data[k] for k in fields}
-        )
+        return services.employee_create(actor=request.user, branches=list(data["branches"]), **pick(data, fields))
 
-    employee = submit(request, form, save, success=_("Employee created."))
-    if employee:
-        return redirect(employee)
-    return render(request, "core/form.html", {"form": form, "title": _("New employee"), "cancel": "org:employee_list"})
+    return form_page(
+        request,
+        form,
+        save,
+        success=_("Employee created."),
+        title=_("New employee"),
+        cancel="org:employee_list",
+        denied_field="roles",
+    )
 
 
 @login_required
@@ -233,15 +226,14 @@ def employee_edit(request, pk):
             password=data.pop("password") or None,
         )
 
-    try:
-        saved = submit(request, form, save, success=_("Employee saved."))
-    except PermissionDenied as exc:
-        form.add_error("roles", str(exc))
-        saved = None
-    if saved:
-        return redirect(employee)
-    return render(
-        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": employee}, "object": employee}
+    return form_page(
+        request,
+        form,
+        save,
+        success=_("Employee saved."),
+        title=_("Edit %(name)s") % {"name": employee},
+        obj=employee,
+        denied_field="roles",
     )
 
 
@@ -273,17 +265,15 @@ def team_detail(request, pk):
 @perm_required("org.add_team")
 def team_create(request):
     form = TeamForm(request.POST or None, user=request.user)
-    team = submit(
+    fields = ("name", "branch", "kind", "leader")
+    return form_page(
         request,
         form,
-        lambda data: services.team_create(
-            actor=request.user, **{k: data[k] for k in ("name", "branch", "kind", "leader")}
-        ),
+        lambda data: services.team_create(actor=request.user, **pick(data, fields)),
         success=_("Team created."),
+        title=_("New team"),
+        cancel="org:team_list",
     )
-    if team:
-        return redirect(team)
-    return render(request, "core/form.html", {"form": form, "title": _("New team"), "cancel": "org:team_list"})
 
 
 @login_required
@@ -291,15 +281,13 @@ def team_edit(request, pk):
     team = access.team_get_for_user_or_404(request.user, pk)
     require_perm(request.user, "org.change_team")
     form = TeamForm(request.POST or None, instance=team, user=request.user)
-    if submit(
+    return form_page(
         request,
         form,
         lambda data: services.team_update(actor=request.user, team=team, data=data),
         success=_("Team saved."),
-    ):
-        return redirect(team)
-    return render(
-        request, "core/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": team}, "object": team}
+        title=_("Edit %(name)s") % {"name": team},
+        obj=team,
     )
 
 
@@ -307,8 +295,11 @@ def team_edit(request, pk):
 
 
 ACTION_LABELS = {
-    "view": gettext_lazy("view"), "add": gettext_lazy("add"), "change": gettext_lazy("change"),
-    "import": gettext_lazy("import"), "export": gettext_lazy("export"),
+    "view": gettext_lazy("view"),
+    "add": gettext_lazy("add"),
+    "change": gettext_lazy("change"),
+    "import": gettext_lazy("import"),
+    "export": gettext_lazy("export"),
 }
 
 
