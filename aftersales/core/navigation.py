@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,6 +37,18 @@ NAVIGATION = (
 )
 
 
+_URLS: dict[tuple, str] = {}
+
+
+def _url(url_name: str) -> str:
+    """`reverse(url_name)`, remembered: every page draws the navigation, and its addresses never change."""
+    key = (url_name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    url = _URLS.get(key)
+    if url is None:
+        url = _URLS[key] = reverse(url_name)
+    return url
+
+
 def navigation_for(user, path: str) -> list[dict]:
     sections = []
     for title, items in NAVIGATION:
@@ -43,7 +56,7 @@ def navigation_for(user, path: str) -> list[dict]:
         for item in items:
             if item.perm and not user.has_perm(item.perm):
                 continue
-            url = reverse(item.url_name)
+            url = _url(item.url_name)
             entries.append({"label": item.label, "url": url, "icon": item.icon, "active": path.startswith(url)})
         if entries:
             sections.append({"title": title, "items": entries})

@@ -75,7 +75,9 @@ def paginate(queryset: QuerySet, *, page: Any = 1, page_size: Any = None, exact_
     if exact_count:
         count, capped = queryset.count(), False
     else:
-        count = queryset[: limit + 1].count()
+        # Without the ordering: how many of the first limit + 1 rows exist does not depend on their order,
+        # and an ORDER BY would force the database to walk the sort index (or sort) just to count.
+        count = queryset.order_by()[: limit + 1].count()
         capped = count > limit
         count = min(count, limit)
     if not capped:

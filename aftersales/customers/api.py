@@ -3,7 +3,7 @@
 import datetime
 from typing import Literal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from aftersales.core.api import ErrorOut, ListOut, api_page, require_api_perm, resolve
 from aftersales.customers import selectors, services
@@ -108,7 +108,7 @@ def customer_create(request, payload: CustomerIn):
     require_api_perm(request, "customers.add_customer")
     branch = resolve(Branch.objects, request.user, payload.branch, "branch")
     customer = services.customer_create(actor=request.user, **{**payload.dict(), "branch": branch})
-    return 201, customer_out(selectors.customer_detail(user=request.user, pk=customer.pk))
+    return Status(201, customer_out(selectors.customer_detail(user=request.user, pk=customer.pk)))
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS})
@@ -216,7 +216,7 @@ def asset_create(request, payload: AssetIn):
     data = payload.dict()
     customer = resolve(Customer.objects, request.user, data.pop("customer"), "customer")
     asset = services.asset_create(actor=request.user, customer=customer, **data)
-    return 201, asset
+    return Status(201, asset)
 
 
 @router.get("/assets/{asset_id}", response={200: AssetOut, **ERRORS})

@@ -1,6 +1,7 @@
 """Forms of the customer pages. They parse input; the services normalise, validate and save."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.forms import DateInput, ServiceModelForm
@@ -13,6 +14,22 @@ VEHICLE_FIELDS = ("vin", "plate", "brand", "model", "year", "mileage", "insuranc
 
 def _branches(user):
     return Branch.objects.for_user(user).filter(active=True)
+
+
+#: What people type may be longer than what is stored: "+86 138-0013-8000", "LSV AU218X N2183294".
+TYPED_MAX_LENGTH = 40
+
+
+def _accept_typed_input(form, names) -> None:
+    """Let identifiers through as typed (spaces, dashes, +86): the services normalise them, then check the length."""
+    for name in names:
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        field.max_length = TYPED_MAX_LENGTH
+        field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+        field.validators.append(MaxLengthValidator(TYPED_MAX_LENGTH))
+        field.widget.attrs["maxlength"] = str(TYPED_MAX_LENGTH)
 
 
 class CustomerForm(ServiceModelForm):
@@ -28,40 +45,12 @@ class CustomerForm(ServiceModelForm):
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        _accept_typed_input(self, ("mobile", "id_number"))
         if creating:
             self.fields.pop("active")
             branches = list(self.fields["branch"].queryset[:2])
             if len(branches) == 1:
                 self.initial.setdefault("branch", branches[0].pk)
-
-
-class VehicleForm(forms.Form):
-    """The first vehicle, entered on the new-customer page (optional: leave the VIN empty to skip)."""
-
-    prefix = "vehicle"
-    vin = forms.CharField(
-        label=_("VIN"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
-    )
-    plate = forms.CharField(
-        label=_("plate"), max_length=12, required=False, widget=forms.TextInput(attrs={"placeholder": "京A12345"})
-    )
-    brand = forms.CharField(label=_("brand"), max_length=40, required=False)
-    model = forms.CharField(label=_("model"), max_length=60, required=False)
-    year = forms.IntegerField(label=_("year"), required=False, min_value=1950, max_value=2100)
-    mileage = forms.IntegerField(label=_("mileage (km)"), required=False, min_value=0)
-    insurance_expiry = forms.DateField(label=_("insurance expiry"), required=False, widget=DateInput())
-    confirm_vin = forms.BooleanField(
-        label=_("The VIN is right as typed (its check digit does not match)"), required=False
-    )
-
-    def vehicle_data(self) -> dict | None:
-        data = {name: self.cleaned_data.get(name) for name in VEHICLE_FIELDS}
-        if not any(value not in (None, "") for value in data.values()):
-            return None
-        return {k: ("" if v is None and k in ("vin", "plate", "brand", "model") else v) for k, v in data.items()}
 
 
 class AssetForm(ServiceModelForm):
@@ -99,6 +88,7 @@ class AssetForm(ServiceModelForm):
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        _accept_typed_input(self, ("vin", "plate", "imei"))
         if creating:
             self.fields.pop("active")
 
@@ -121,6 +111,32 @@ class AssetForm(ServiceModelForm):
             if name not in kinds_fields:
                 data[name] = None if name in ("year", "mileage", "insurance_expiry") else ""
         return data
+
+
+class VehicleForm(forms.Form):
+    """The first vehicle, entered on the new-customer page (optional: leave it empty to skip).
+
+    Its fields are the vehicle fields of `Asset` (same labels and limits as the asset pages).
+    """
+
+    prefix = "vehicle"
+    confirm_vin = forms.BooleanField(
+        label=_("The VIN is right as typed (its check digit does not match)"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = forms.fields_for_model(Asset, fields=VEHICLE_FIELDS, widgets=AssetForm.Meta.widgets)
+        for field in fields.values():
+            field.required = False
+        self.fields = {**fields, "confirm_vin": self.fields["confirm_vin"]}
+        _accept_typed_input(self, ("vin", "plate"))
+
+    def vehicle_data(self) -> dict | None:
+        data = {name: self.cleaned_data.get(name) for name in VEHICLE_FIELDS}
+        if not any(value not in (None, "") for value in data.values()):
+            return None
+        return {k: ("" if v is None and k in ("vin", "plate", "brand", "model") else v) for k, v in data.items()}
 
 
 class ImportUploadForm(forms.Form):

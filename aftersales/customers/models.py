@@ -1,7 +1,7 @@
 """Customers and the things we service for them (assets: vehicles, devices, elevators, furniture orders, equipment)."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -189,6 +189,28 @@ class Asset(TimeStampedModel):
             errors["branch"] = _("An asset belongs to its customer's branch.")
         if errors:
             raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """Report a taken VIN or IMEI beside its field, not above the form.
+
+        Django reports a conditional unique constraint as a non-field error; the one-field unique
+        constraints here are moved onto their field so that pages, the API (`fields`) and the import
+        name it.
+        """
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            field_of = {
+                str(constraint.get_violation_error_message()): constraint.fields[0]
+                for constraint in self._meta.constraints
+                if isinstance(constraint, models.UniqueConstraint) and len(constraint.fields) == 1
+            }
+            errors: dict[str, list] = {}
+            for name, problems in exc.error_dict.items():
+                for problem in problems:
+                    target = field_of.get(str(problem.message), name) if name == NON_FIELD_ERRORS else name
+                    errors.setdefault(target, []).append(problem)
+            raise ValidationError(errors) from exc
 
 
 class ImportStatus(models.TextChoices):

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,6 +112,12 @@ def customer_search_refresh(customer: Customer) -> None:
 # -- customers --------------------------------------------------------------------------------------------------------
 
 
+def _require_visible(actor, obj) -> None:
+    """Callers fetch objects through the funnel; this keeps a service safe from one that did not."""
+    if not user_sees_branch(actor, obj.branch_id):
+        raise Http404
+
+
 def _require_branch(actor, branch) -> None:
     if branch is None:
         raise ValidationError({"branch": _("This field is required.")})
@@ -147,6 +154,7 @@ def customer_create(
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, data: dict) -> Customer:
     require_perm(actor, "customers.change_customer")
+    _require_visible(actor, customer)
     data = customer_normalize({k: v for k, v in data.items() if k in CUSTOMER_FIELDS})
     moving = "branch" in data and data["branch"] != customer.branch
     if moving:
@@ -166,6 +174,7 @@ def asset_create(
     *, actor, customer: Customer, kind: str, confirm_vin: bool = False, notes: str = "", **fields
 ) -> Asset:
     require_perm(actor, "customers.add_asset")
+    _require_visible(actor, customer)
     unknown = set(fields) - set(ASSET_SPECIFIC_FIELDS)
     if unknown:
         raise TypeError(f"unknown asset fields: {sorted(unknown)}")
@@ -183,6 +192,7 @@ def asset_create(
 @transaction.atomic
 def asset_update(*, actor, asset: Asset, data: dict, confirm_vin: bool = False) -> Asset:
     require_perm(actor, "customers.change_asset")
+    _require_visible(actor, asset)
     data = asset_normalize({k: v for k, v in data.items() if k in ASSET_FIELDS})
     old_customer = asset.customer
     if "customer" in data and data["customer"] != old_customer:
@@ -253,6 +263,9 @@ def _recheck(batch: CustomerImport) -> list:
 def customer_import_commit(*, actor, batch: CustomerImport, confirm_vin: bool = False) -> int:
     """Save every row of a checked sheet in one transaction, or nothing. Returns the number of new customers."""
     require_perm(actor, "customers.import_customer")
+    _require_visible(actor, batch)
+    # A stale copy (a second tab, a double click) must neither import again nor overwrite the imported rows.
+    batch.refresh_from_db(fields=["status"])
     if batch.status != ImportStatus.PREVIEWED:
         raise Conflict(_("This sheet has already been imported or discarded."))
     rows = _recheck(batch)
@@ -260,7 +273,11 @@ def customer_import_commit(*, actor, batch: CustomerImport, confirm_vin: bool = 
     if failed:
         batch.rows = [row.as_json() for row in rows]
         batch.error_count = len(failed)
-        batch.save(update_fields=["rows", "error_count", "updated_at"])
+        kept = CustomerImport.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEWED).update(
+            rows=batch.rows, error_count=batch.error_count, updated_at=timezone.now()
+        )
+        if not kept:
+            raise Conflict(_("This sheet has already been imported or discarded."))
         raise ValidationError(
             _("%(count)d rows have errors; nothing was imported. First: line %(line)d: %(error)s")
             % {"count": len(failed), "line": failed[0].line, "error": failed[0].errors[0]}
@@ -304,6 +321,7 @@ def _customer_import_save(*, actor, batch: CustomerImport, rows: list) -> int:
 @transaction.atomic
 def customer_import_discard(*, actor, batch: CustomerImport) -> None:
     require_perm(actor, "customers.import_customer")
+    _require_visible(actor, batch)
     if batch.status != ImportStatus.PREVIEWED:
         raise Conflict(_("This sheet has already been imported or discarded."))
     batch.status = ImportStatus.DISCARDED

@@ -255,7 +255,7 @@ def customer_import_template(request):
         "北京市朝阳区建国路88号",
         "电话",
         "",
-        "LSVAU2180N2183294",
+        "LSVAU218XN2183294",
         "京A12345",
         "大众",
         "帕萨特",

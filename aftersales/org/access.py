@@ -9,16 +9,20 @@ from aftersales.org.choices import UMBRELLA_KINDS
 def branch_ids_for_user(user) -> frozenset[int]:
     """The branches of the user's employee record, with everything under the umbrella ones.
 
-    Two queries: the employee's branches, then the branch tree (small: one row per branch).
+    Two queries: the employee with its further branches (one row per further branch), then the branch
+    tree (small: one row per branch). The employee is kept on the user, so the page shell's
+    `request.user.employee` costs no further query.
     """
+    from django.db.models import F
+
     from aftersales.org.models import Branch, Employee
 
-    employee = (
-        Employee.objects.filter(user=user, active=True).only("id", "branch_id").prefetch_related("branches").first()
-    )
-    if employee is None:
+    rows = list(Employee.objects.filter(user=user, active=True).annotate(further_branch_id=F("branches__id")))
+    if not rows:
         return frozenset()
-    own = {employee.branch_id, *(b.pk for b in employee.branches.all())}
+    employee = rows[0]
+    _keep_employee_on_user(user, employee)
+    own = {employee.branch_id, *(row.further_branch_id for row in rows if row.further_branch_id)}
     tree = list(Branch.objects.values_list("id", "parent_id", "kind"))
     children: dict[int, list[int]] = {}
     kinds = {}
@@ -35,6 +39,13 @@ def branch_ids_for_user(user) -> frozenset[int]:
         if kinds.get(pk) in UMBRELLA_KINDS:
             stack.extend(children.get(pk, ()))
     return frozenset(visible)
+
+
+def _keep_employee_on_user(user, employee) -> None:
+    """What `user.employee` would load (the same row), kept for the rest of the request."""
+    from aftersales.org.models import Employee
+
+    Employee._meta.get_field("user").remote_field.set_cached_value(user, employee)
 
 
 def user_sees_branch(user, branch_id: int | None) -> bool:

@@ -27,7 +27,9 @@ class BranchForm(ServiceModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.user is not None and not self.user.has_perm("org.add_branch"):
-            self.fields["parent"].disabled = True  # moving a branch between regions is a regional decision (see branch_update)
+            self.fields[
+                "parent"
+            ].disabled = True  # moving a branch between regions is a regional decision (see branch_update)
 
 
 class PositionForm(ServiceModelForm):

@@ -474,7 +474,9 @@ def test_employee_whose_position_was_deactivated_can_still_be_edited(pages, mana
     Employee.objects.filter(pk=employee.pk).update(position=retired)
     employee.refresh_from_db()
 
-    response = pages(manager).post(f"/org/employees/{employee.pk}/edit/", _edit_data(employee, name="改名后", position=retired.pk))
+    response = pages(manager).post(
+        f"/org/employees/{employee.pk}/edit/", _edit_data(employee, name="改名后", position=retired.pk)
+    )
 
     assert response.status_code == 302
     employee.refresh_from_db()

@@ -1,0 +1,116 @@
+"""The demo dealership: what `demo_seed()` creates, that a second run changes nothing, and that people can sign in."""
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+
+from aftersales.core.validators import vin_check_digit_ok
+from aftersales.customers import selectors
+from aftersales.customers.models import Asset, Customer
+from aftersales.demo.seed import ADMIN_USERNAME, CUSTOMERS, DEMO_PASSWORD, PEOPLE, demo_seed, demo_signins
+from aftersales.org.choices import UMBRELLA_KINDS, BranchKind
+from aftersales.org.models import Branch, Employee, User
+from aftersales.org.roles import ROLES
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    """Seed once for the module (it takes seconds) inside a transaction rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield demo_seed()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(seeded_once, db):
+    return seeded_once
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of every table of the project's apps (and the users and groups)."""
+    labels = {"core", "org", "customers", "auth"}
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in labels and not model._meta.proxy
+    }
+
+
+def test_demo_seed_creates_two_branches_under_a_region(seeded):
+    region = Branch.objects.get(kind=BranchKind.REGION)
+    branches = Branch.objects.filter(parent=region)
+
+    assert branches.count() == 2
+    assert all(b.kind not in UMBRELLA_KINDS for b in branches)
+    assert region.parent.kind == BranchKind.HEAD_OFFICE
+
+
+def test_demo_seed_has_someone_in_every_role(seeded):
+    held = {
+        role
+        for user in User.objects.filter(employee__isnull=False)
+        for role in user.groups.values_list("name", flat=True)
+    }
+
+    assert held >= set(ROLES)
+    assert seeded["people"] == len(PEOPLE)
+    assert Employee.objects.count() == len(PEOPLE)
+
+
+def test_demo_seed_has_200_customers_each_with_a_vehicle_whose_vin_is_right(seeded):
+    stores = Branch.objects.exclude(kind__in=UMBRELLA_KINDS)
+
+    assert seeded["customers"] == CUSTOMERS
+    assert Customer.objects.count() == CUSTOMERS
+    assert not Customer.objects.filter(assets__isnull=True).exists()
+    vins = list(Asset.objects.filter(kind="vehicle").values_list("vin", flat=True))
+    assert len(vins) >= CUSTOMERS
+    assert [vin for vin in vins if not vin_check_digit_ok(vin)] == []
+    assert set(Customer.objects.values_list("branch", flat=True)) == set(stores.values_list("pk", flat=True))
+
+
+def test_demo_customers_are_searchable_by_their_plates(seeded):
+    admin = User.objects.get(username=ADMIN_USERNAME)
+    vehicle = Asset.objects.filter(kind="vehicle").order_by("id").last()
+
+    assert list(selectors.customer_list(user=admin, q=vehicle.plate)) == [vehicle.customer]
+
+
+def test_a_second_run_creates_nothing_and_changes_no_row_count(seeded):
+    before = row_counts()
+
+    again = demo_seed()
+
+    assert again == {"people": 0, "customers": 0}
+    assert row_counts() == before
+
+
+def test_the_demo_users_sign_in_with_the_demo_password(seeded):
+    for username, _person, _roles in demo_signins():
+        client = Client()
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+
+    response = Client().post(
+        "/api/v1/auth/token", {"username": "advisor", "password": DEMO_PASSWORD}, "application/json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    customers = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/customers")
+    assert customers.status_code == 200
+    assert customers.json()["count"] > 0
+
+
+def test_a_wrong_password_does_not_sign_in(seeded):
+    assert not Client().login(username="advisor", password="demo@2026")
+
+
+def test_the_demo_seed_command_is_idempotent_and_prints_the_sign_ins(seeded, capsys):
+    call_command("demo_seed")
+
+    out = capsys.readouterr().out
+    assert "0 people and 0 customers created" in out
+    assert DEMO_PASSWORD in out
+    assert all(username in out for username, _person, _roles in demo_signins())
+    assert Customer.objects.count() == CUSTOMERS

@@ -1,0 +1,1 @@
+"""Benchmarks and data generators (`manage.py bench_seed`, `python -m bench.run`); see docs/performance.md."""
