@@ -162,7 +162,8 @@ if not DEBUG and not TESTING:
 
 # Aftersales' own settings.
 AFTERSALES = {
-    "PAGE_SIZE": 50,
+    "PAGE_SIZE": 20,  # rows per list page; users may pick 50 or 100 (PAGE_SIZES)
+    "PAGE_SIZES": (20, 50, 100),
     "COUNT_LIMIT": 1000,  # list pages count exactly up to this many rows, then show "1000+"
     "IMPORT_MAX_BYTES": 10 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 5000,

@@ -32,6 +32,11 @@ class Page:
     has_next: bool
 
     @property
+    def sizes(self) -> tuple[int, ...]:
+        """The page sizes a user may pick on list pages."""
+        return tuple(settings.AFTERSALES["PAGE_SIZES"])
+
+    @property
     def count_display(self) -> str:
         """The count as shown: exact, or "1000+" when counting stopped at the limit."""
         return f"{self.count}+" if self.count_capped else str(self.count)

@@ -74,6 +74,15 @@ def page_url(context, number) -> str:
     return f"?{params.urlencode()}"
 
 
+@register.simple_tag(takes_context=True)
+def page_size_url(context, size) -> str:
+    """The same list with another page size, from its first page."""
+    params = context["request"].GET.copy()
+    params.pop("page", None)
+    params["page_size"] = size
+    return f"?{params.urlencode()}"
+
+
 @register.filter
 def shown(value) -> str:
     """A recorded value as people read it: lists joined, yes/no for booleans, a dash for nothing."""

@@ -1,6 +1,6 @@
 """Every list page (and the home page) runs a fixed number of SQL queries, however many rows there are.
 
-Each page is asked with 3 rows and again with 60 (more than one page of 50): the count must be the
+Each page is asked with 3 rows and again with 60 (more than one full page): the count must be the
 exact number below both times. A page that starts loading something per row (a missing
 `select_related`, a template touching a field the selector did not load) fails here with 60 rows.
 
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -166,7 +167,7 @@ def test_list_page_runs_the_same_queries_for_3_rows_and_for_60(page, region, bra
     if page.paged:
         few_page, many_page = few_response.context["page"], many_response.context["page"]
         assert len(few_page.items) >= FEW and not few_page.has_next
-        assert len(many_page.items) == 50 and many_page.has_next
+        assert len(many_page.items) == settings.AFTERSALES["PAGE_SIZE"] and many_page.has_next
     else:
         cards = {str(card["label"]): card["value"] for card in many_response.context["dashboard"]["cards"]}
         assert cards and min(cards.values()) >= MANY

@@ -153,3 +153,14 @@ def test_page_window_of_a_capped_count_reaches_the_page_after_the_current_one():
 
     assert page.num_pages == 31
     assert page.page_window() == [1, None, 28, 29, 30, 31]
+
+
+def test_list_page_offers_other_page_sizes_from_the_first_page(twelve_branches, settings, admin_user, pages):
+    settings.AFTERSALES = {**settings.AFTERSALES, "PAGE_SIZE": 5, "PAGE_SIZES": (5, 10)}
+    client = pages(admin_user)
+
+    first = client.get("/org/branches/", {"page": 2, "q": ""}).content.decode()
+    bigger = client.get("/org/branches/", {"page_size": 10}).context["page"]
+
+    assert 'href="?q=&amp;page_size=10"' in first
+    assert (bigger.page_size, len(bigger.items)) == (10, 10)
