@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Development and test set-up run with DEBUG on unless the environment says otherwise (no SECRET_KEY needed).
+MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
 
 .PHONY: run test setup install migrate demo lint messages bench clean
 
@@ -20,20 +22,20 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
 
 demo: migrate
-	$(BIN)/python manage.py demo_seed
+	$(MANAGE) demo_seed
 
 setup: demo
 
 run: setup
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: setup
 	scripts/ensure-chromium
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -42,8 +44,8 @@ lint: install
 	$(BIN)/ruff format --check .
 
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=bench
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(MANAGE) makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=bench --ignore=staticfiles
+	$(MANAGE) compilemessages --ignore=.venv
 
 bench: setup
 	$(BIN)/python -m bench.run

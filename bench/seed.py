@@ -26,7 +26,7 @@ from aftersales.core.validators import (
     vin_check_digit_ok,
 )
 from aftersales.customers.models import Asset, Customer
-from aftersales.customers.services import SEARCH_ASSET_FIELDS, customer_search_text
+from aftersales.customers.services import SEARCH_ASSET_FIELDS, asset_search_text, customer_search_text
 from aftersales.demo.fake import FakeCustomer, fake_customers
 from aftersales.org.choices import BranchKind
 from aftersales.org.models import Branch, Employee, User
@@ -191,7 +191,13 @@ def bench_seed(
         with transaction.atomic():
             Customer.objects.bulk_create([customer for customer, _vehicles in rows], batch_size=1000)
             assets = [
-                Asset(customer=customer, branch_id=customer.branch_id, kind="vehicle", **values)
+                Asset(
+                    customer=customer,
+                    branch_id=customer.branch_id,
+                    kind="vehicle",
+                    **values,
+                    search_text=asset_search_text(tuple(values.get(n, "") for n in SEARCH_ASSET_FIELDS), customer),
+                )
                 for customer, vehicles in rows
                 for values in vehicles
             ]

@@ -1,7 +1,9 @@
-"""The home page's figures for the user's branches: a fixed handful of counts."""
+"""The home page's figures for the user's branches: a fixed handful of counts, each capped like the lists'."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from aftersales.core.pagination import count_display
 
 
 def dashboard_for(user) -> dict:
@@ -13,7 +15,7 @@ def dashboard_for(user) -> dict:
         cards.append(
             {
                 "label": _("Customers"),
-                "value": Customer.objects.for_user(user).filter(active=True).count(),
+                "value": count_display(Customer.objects.for_user(user).filter(active=True)),
                 "url": reverse("customers:customer_list"),
             }
         )
@@ -21,7 +23,7 @@ def dashboard_for(user) -> dict:
         cards.append(
             {
                 "label": _("Assets"),
-                "value": Asset.objects.for_user(user).filter(active=True).count(),
+                "value": count_display(Asset.objects.for_user(user).filter(active=True)),
                 "url": reverse("customers:asset_list"),
             }
         )
@@ -29,7 +31,7 @@ def dashboard_for(user) -> dict:
         cards.append(
             {
                 "label": _("Employees"),
-                "value": Employee.objects.for_user(user).filter(active=True).count(),
+                "value": count_display(Employee.objects.for_user(user).filter(active=True)),
                 "url": reverse("org:employee_list"),
             }
         )

@@ -72,19 +72,28 @@ class Page:
         return window
 
 
+def capped_count(queryset: QuerySet) -> tuple[int, bool]:
+    """How many rows match, counting no further than COUNT_LIMIT: (count, capped).
+
+    The ordering is dropped: how many of the first rows exist does not depend on their order, and
+    without it PostgreSQL needs no sort or index walk just to count.
+    """
+    limit = settings.AFTERSALES["COUNT_LIMIT"]
+    count = queryset.order_by()[: limit + 1].count()
+    return min(count, limit), count > limit
+
+
+def count_display(queryset: QuerySet) -> str:
+    """A capped count as shown to people: "137", or "1000+"."""
+    count, capped = capped_count(queryset)
+    return f"{count}+" if capped else str(count)
+
+
 def paginate(queryset: QuerySet, *, page: Any = 1, page_size: Any = None, exact_count: bool = False) -> Page:
     config = settings.AFTERSALES
     size = _positive_int(page_size, config["PAGE_SIZE"], maximum=200)
     number = _positive_int(page, 1)
-    limit = config["COUNT_LIMIT"]
-    if exact_count:
-        count, capped = queryset.count(), False
-    else:
-        # Without the ordering: how many of the first limit + 1 rows exist does not depend on their order,
-        # and an ORDER BY would force the database to walk the sort index (or sort) just to count.
-        count = queryset.order_by()[: limit + 1].count()
-        capped = count > limit
-        count = min(count, limit)
+    count, capped = (queryset.count(), False) if exact_count else capped_count(queryset)
     if not capped:
         last_page = max(1, -(-count // size))
         number = min(number, last_page)

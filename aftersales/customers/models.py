@@ -48,8 +48,9 @@ class Customer(TimeStampedModel):
         _("source"), max_length=16, choices=CustomerSource.choices, default=CustomerSource.WALK_IN
     )
     notes = models.TextField(_("notes"), blank=True)
+    # db_index=False: the composite index (branch, -id) below serves every lookup by branch.
     branch = models.ForeignKey(
-        "org.Branch", on_delete=models.PROTECT, related_name="customers", verbose_name=_("branch")
+        "org.Branch", on_delete=models.PROTECT, related_name="customers", verbose_name=_("branch"), db_index=False
     )
     active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
@@ -60,7 +61,7 @@ class Customer(TimeStampedModel):
         related_name="+",
         verbose_name=_("created by"),
     )
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "branch"
@@ -99,11 +100,15 @@ class Asset(TimeStampedModel):
     """Something we service for a customer. One table for every kind; `kind` says which fields apply.
 
     The branch is the customer's, copied here so that asset lists are scoped without a join; the
-    customer services keep the two equal.
+    customer services keep the two equal. `search_text` is the asset's identifiers and its customer's
+    name and mobile, rebuilt by the services (`customer_search_refresh`); the asset list searches there.
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="assets", verbose_name=_("customer"))
-    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch"))
+    # db_index=False: the composite index (branch, -id) below serves every lookup by branch.
+    branch = models.ForeignKey(
+        "org.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch"), db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=AssetKind.choices, default=AssetKind.VEHICLE)
     # vehicle
     vin = models.CharField(_("VIN"), max_length=17, blank=True, validators=[validate_vin])
@@ -125,6 +130,7 @@ class Asset(TimeStampedModel):
 
     notes = models.TextField(_("notes"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "branch"

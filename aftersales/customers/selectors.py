@@ -1,6 +1,6 @@
 """Reads of customers and assets, all starting from the access funnel, in a fixed number of queries."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from aftersales.core.access import get_for_user_or_404
 from aftersales.customers.models import Asset, Customer, CustomerImport
@@ -101,18 +101,10 @@ def asset_list(
     active: bool | None = True,
     sort: str = "",
 ) -> QuerySet:
+    """Assets the user may see; every search term must appear in the asset's digest (identifiers, customer)."""
     queryset = Asset.objects.for_user(user).select_related("customer", "branch")
     for term in search_terms(q):
-        queryset = queryset.filter(
-            Q(vin__contains=term)
-            | Q(plate__contains=term)
-            | Q(serial__icontains=term)
-            | Q(imei__contains=term)
-            | Q(registration_code__icontains=term)
-            | Q(order_number__icontains=term)
-            | Q(customer__name__icontains=term)
-            | Q(customer__mobile__contains=term)
-        )
+        queryset = queryset.filter(search_text__contains=term)
     if kind:
         queryset = queryset.filter(kind=kind)
     if branch:

@@ -101,12 +101,31 @@ def customer_search_text(customer: Customer, asset_values: list[tuple]) -> str:
     return " ".join(search_normalize(p) for p in parts if p)
 
 
+def asset_search_text(asset_values: tuple, customer: Customer) -> str:
+    """An asset's digest: its own identifiers, then its customer's name and mobile."""
+    return " ".join(search_normalize(p) for p in (*asset_values, customer.name, customer.mobile) if p)
+
+
 def customer_search_refresh(customer: Customer) -> None:
-    values = list(customer.assets.filter(active=True).values_list(*SEARCH_ASSET_FIELDS))
-    text = customer_search_text(customer, values)
+    """Rebuild the digests of a customer and of each of its assets; write only those that changed.
+
+    The customer's digest holds its active assets' identifiers, newest first; each asset's holds its
+    customer's name and mobile, so both lists answer a search with one indexed column.
+    """
+    assets = list(customer.assets.only("id", "active", "search_text", *SEARCH_ASSET_FIELDS).order_by("-id"))
+    values = [tuple(getattr(asset, name) for name in SEARCH_ASSET_FIELDS) for asset in assets]
+    text = customer_search_text(customer, [v for asset, v in zip(assets, values, strict=True) if asset.active])
     if text != customer.search_text:
         customer.search_text = text
         Customer.objects.filter(pk=customer.pk).update(search_text=text)
+    stale = []
+    for asset, asset_values in zip(assets, values, strict=True):
+        digest = asset_search_text(asset_values, customer)
+        if digest != asset.search_text:
+            asset.search_text = digest
+            stale.append(asset)
+    if stale:
+        Asset.objects.bulk_update(stale, ["search_text"])
 
 
 # -- customers --------------------------------------------------------------------------------------------------------

@@ -164,3 +164,14 @@ def test_list_page_offers_other_page_sizes_from_the_first_page(twelve_branches, 
 
     assert 'href="?q=&amp;page_size=10"' in first
     assert (bigger.page_size, len(bigger.items)) == (10, 10)
+
+
+def test_home_page_counts_are_capped_like_the_lists(twelve_branches, count_limit, admin_user, pages):
+    from aftersales.customers.tests.factories import CustomerFactory
+
+    count_limit(10)
+    CustomerFactory.create_batch(11, branch=twelve_branches[0])
+
+    cards = {str(c["label"]): c["value"] for c in pages(admin_user).get("/").context["dashboard"]["cards"]}
+
+    assert cards["客户"] == "10+"

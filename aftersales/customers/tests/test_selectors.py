@@ -237,3 +237,21 @@ def test_asset_list_search_and_scope(advisor, person, region, people):
 
 def test_asset_list_by_customer(advisor, people):
     assert [a.plate for a in selectors.asset_list(user=advisor, customer=people["li"].pk)] == ["京BD12345"]
+
+
+def test_asset_list_finds_assets_by_their_customers_name_and_mobile(advisor, people):
+    assert [a.plate for a in selectors.asset_list(user=advisor, q="张伟")] == ["京A12345"]
+    assert [a.serial for a in selectors.asset_list(user=advisor, q="0000 1111")] == ["SN-ABC-778"]
+    assert [a.serial for a in selectors.asset_list(user=advisor, q="sn-abc")] == ["SN-ABC-778"]
+
+
+def test_asset_search_follows_a_renamed_customer_and_a_changed_plate(advisor, person, people):
+    manager = person("service_manager")
+    services.customer_update(actor=manager, customer=people["zhang"], data={"name": "张伟强", "mobile": "13811112222"})
+    vehicle = people["li"].assets.get()
+    services.asset_update(actor=manager, asset=vehicle, data={"plate": "京BF54321"})
+
+    assert [a.plate for a in selectors.asset_list(user=advisor, q="张伟强 1111222")] == ["京A12345"]
+    assert list(selectors.asset_list(user=advisor, q="13812345678")) == []
+    assert [a.plate for a in selectors.asset_list(user=advisor, q="京BF54321")] == ["京BF54321"]
+    assert list(selectors.asset_list(user=advisor, q="京BD12345")) == []
