@@ -2,30 +2,32 @@
 
 import datetime
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.utils.text import capfirst
 
 from aftersales.core.models import AuditAction, AuditEvent
 
 
 def audit_display(instance: models.Model, field_name: str) -> Any:
-    """The value of a field as a person reads it (choices by label, relations by name)."""
+    """The value of a field as recorded: relations by name, choices by code (shown by label, see audit_history)."""
     field = instance._meta.get_field(field_name)
     if field.many_to_many:
         return ", ".join(sorted(str(obj) for obj in getattr(instance, field_name).all())) if instance.pk else ""
     if field.is_relation:
         related = getattr(instance, field_name)
         return str(related) if related is not None else None
-    if field.choices:
-        return str(getattr(instance, f"get_{field_name}_display")())
-    return _json_safe(getattr(instance, field_name))
+    return _json_safe(getattr(instance, field_name))  # choices keep their code: labels are drawn when shown
 
 
 def _json_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return str(value)  # a TextChoices member as its plain code
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -107,3 +109,56 @@ def audit_events_for(instance: models.Model, *, limit: int = 50):
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    label: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: AuditEvent
+    rows: list[HistoryRow]
+
+
+def _presentation(model, name: str, extra: Mapping[str, tuple[Any, Callable[[Any], Any]]]):
+    """The label of a recorded field and how to show its values, in the reader's language."""
+    if name in extra:
+        return extra[name]
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name, lambda value: value
+    label = capfirst(str(getattr(field, "verbose_name", name)))
+    if getattr(field, "choices", None):
+        labels = {code: str(text) for code, text in field.flatchoices}
+        return (
+            label,
+            lambda value: [labels.get(v, v) for v in value] if isinstance(value, list) else labels.get(value, value),
+        )
+    return label, lambda value: value
+
+
+def audit_history(
+    instance: models.Model,
+    *,
+    extra_fields: Mapping[str, tuple[Any, Callable[[Any], Any]]] | None = None,
+    limit: int = 50,
+) -> list[HistoryEntry]:
+    """An object's history as pages show it: each event with its changed fields, labelled and translated.
+
+    `extra_fields` names recorded values that are not model fields (an employee's roles) with their label
+    and how to show a value.
+    """
+    model, extra = type(instance), extra_fields or {}
+    entries = []
+    for event in audit_events_for(instance, limit=limit):
+        rows = []
+        for name, change in event.changes.items():
+            label, show = _presentation(model, name, extra)
+            rows.append(HistoryRow(str(label), show(change.get("before")), show(change.get("after"))))
+        entries.append(HistoryEntry(event=event, rows=rows))
+    return entries

@@ -12,26 +12,25 @@ class NavItem:
     label: str
     url_name: str
     perm: str | None
-    icon: str = "•"
 
 
 NAVIGATION = (
     (
         _("Front desk"),
         (
-            NavItem(_("Customers"), "customers:customer_list", "customers.view_customer", "👤"),
-            NavItem(_("Assets"), "customers:asset_list", "customers.view_asset", "🚗"),
-            NavItem(_("Import customers"), "customers:customer_import", "customers.import_customer", "⇪"),
+            NavItem(_("Customers"), "customers:customer_list", "customers.view_customer"),
+            NavItem(_("Assets"), "customers:asset_list", "customers.view_asset"),
+            NavItem(_("Import customers"), "customers:customer_import", "customers.import_customer"),
         ),
     ),
     (
         _("Organisation"),
         (
-            NavItem(_("Branches"), "org:branch_list", "org.view_branch", "🏢"),
-            NavItem(_("Employees"), "org:employee_list", "org.view_employee", "👥"),
-            NavItem(_("Teams"), "org:team_list", "org.view_team", "🛠"),
-            NavItem(_("Positions"), "org:position_list", "org.view_position", "📋"),
-            NavItem(_("Roles"), "org:role_list", "org.view_employee", "🔑"),
+            NavItem(_("Branches"), "org:branch_list", "org.view_branch"),
+            NavItem(_("Employees"), "org:employee_list", "org.view_employee"),
+            NavItem(_("Teams"), "org:team_list", "org.view_team"),
+            NavItem(_("Positions"), "org:position_list", "org.view_position"),
+            NavItem(_("Roles"), "org:role_list", "org.view_employee"),
         ),
     ),
 )
@@ -57,7 +56,7 @@ def navigation_for(user, path: str) -> list[dict]:
             if item.perm and not user.has_perm(item.perm):
                 continue
             url = _url(item.url_name)
-            entries.append({"label": item.label, "url": url, "icon": item.icon, "active": path.startswith(url)})
+            entries.append({"label": item.label, "url": url, "active": path.startswith(url)})
         if entries:
             sections.append({"title": title, "items": entries})
     return sections

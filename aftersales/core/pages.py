@@ -95,9 +95,3 @@ def render_list(request, template: str, partial: str, queryset, context: dict, *
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         return render(request, partial, context)
     return render(request, template, context)
-
-
-def field_labels(model) -> dict[str, str]:
-    """Field name → its translated label, for the audit trail."""
-    labels = {f.name: str(f.verbose_name) for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
-    return labels

@@ -9,17 +9,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aftersales.core.access import require_perm
-from aftersales.core.audit import audit_events_for
+from aftersales.core.audit import audit_history
 from aftersales.core.errors import Conflict
 from aftersales.core.forms import apply_form_errors
-from aftersales.core.pages import field_labels, perm_required, render_list, submit
+from aftersales.core.pages import perm_required, render_list, submit
 from aftersales.core.pagination import _positive_int
 from aftersales.core.xlsx import xlsx_response
 from aftersales.customers import selectors, services
 from aftersales.customers.choices import AssetKind, CustomerKind, CustomerSource
 from aftersales.customers.forms import AssetForm, CustomerForm, ImportUploadForm, VehicleForm
 from aftersales.customers.imports import column_labels
-from aftersales.customers.models import Asset, Customer, ImportStatus
+from aftersales.customers.models import ImportStatus
 from aftersales.org.models import Branch
 
 
@@ -74,8 +74,7 @@ def customer_detail(request, pk):
     context = {
         "customer": customer,
         "assets": list(customer.assets.all()),
-        "audit_events": audit_events_for(customer),
-        "field_labels": field_labels(Customer),
+        "history": audit_history(customer),
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -171,7 +170,7 @@ def asset_list(request):
 def asset_detail(request, pk):
     asset = selectors.asset_detail(user=request.user, pk=pk)
     require_perm(request.user, "customers.view_asset")
-    context = {"asset": asset, "audit_events": audit_events_for(asset), "field_labels": field_labels(Asset)}
+    context = {"asset": asset, "history": audit_history(asset)}
     return render(request, "customers/asset_detail.html", context)
 
 

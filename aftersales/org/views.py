@@ -6,22 +6,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.access import require_perm
-from aftersales.core.audit import audit_events_for
-from aftersales.core.pages import field_labels, form_page, perm_required, pick, render_list
+from aftersales.core.audit import audit_history
+from aftersales.core.pages import form_page, perm_required, pick, render_list
 from aftersales.core.pagination import _positive_int
 from aftersales.org import access, selectors, services
 from aftersales.org.choices import BranchKind
 from aftersales.org.forms import BranchForm, EmployeeForm, PositionForm, TeamForm
 from aftersales.org.models import Branch, Employee, Position, Team
-from aftersales.org.roles import ROLES
+from aftersales.org.roles import ROLES, role_label
 
 
 def _int(value):
     return _positive_int(value, None)
 
 
-def _history(obj, model) -> dict:
-    return {"audit_events": audit_events_for(obj), "field_labels": {**field_labels(model), "roles": _("roles")}}
+#: Recorded values of an employee that are not model fields.
+EMPLOYEE_HISTORY_FIELDS = {"roles": (gettext_lazy("roles"), lambda codes: [role_label(c) for c in codes or []])}
+
+
+def _history(obj) -> dict:
+    return {"history": audit_history(obj, extra_fields=EMPLOYEE_HISTORY_FIELDS)}
 
 
 # -- branches ---------------------------------------------------------------------------------------------------------
@@ -46,7 +50,7 @@ def branch_detail(request, pk):
         "children": Branch.objects.for_user(request.user).filter(parent=branch),
         "teams": Team.objects.for_user(request.user).filter(branch=branch),
         "employee_count": Employee.objects.filter(branch=branch, active=True).count(),
-        **_history(branch, Branch),
+        **_history(branch),
     }
     return render(request, "org/branch_detail.html", context)
 
@@ -99,7 +103,7 @@ def position_detail(request, pk):
         "employees": Employee.objects.for_user(request.user)
         .filter(position=position, active=True)
         .select_related("branch")[:50],
-        **_history(position, Position),
+        **_history(position),
     }
     return render(request, "org/position_detail.html", context)
 
@@ -160,9 +164,7 @@ def employee_detail(request, pk):
     employee = access.employee_get_for_user_or_404(request.user, pk)
     require_perm(request.user, "org.view_employee")
     roles = [ROLES[code] for code in services.employee_roles(employee)]
-    return render(
-        request, "org/employee_detail.html", {"employee": employee, "roles": roles, **_history(employee, Employee)}
-    )
+    return render(request, "org/employee_detail.html", {"employee": employee, "roles": roles, **_history(employee)})
 
 
 def _employee_form(request, *, employee=None):
@@ -259,7 +261,7 @@ def team_detail(request, pk):
     team = access.team_get_for_user_or_404(request.user, pk)
     require_perm(request.user, "org.view_team")
     members = team.members.select_related("position").order_by("employee_no")
-    return render(request, "org/team_detail.html", {"team": team, "members": members, **_history(team, Team)})
+    return render(request, "org/team_detail.html", {"team": team, "members": members, **_history(team)})
 
 
 @perm_required("org.add_team")

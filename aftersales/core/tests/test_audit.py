@@ -69,11 +69,20 @@ def test_foreign_keys_are_recorded_by_the_name_people_read(branch, region, admin
     assert changes == {"parent": {"before": "RN 华北区域", "after": "RE 华东区域"}}
 
 
-def test_choices_are_recorded_by_their_label_not_their_code(branch, admin_user):
-    changes = model_update(instance=branch, data={"kind": BranchKind.SERVICE_CENTER}, actor=admin_user)
+def test_choices_are_recorded_by_code_and_shown_by_label_in_the_readers_language(branch, admin_user):
+    from django.utils import translation
 
-    assert changes == {"kind": {"before": str(BranchKind.STORE.label), "after": str(BranchKind.SERVICE_CENTER.label)}}
-    assert changes["kind"]["after"] != "service_center"
+    from aftersales.core.audit import audit_history
+
+    changes = model_update(instance=branch, data={"kind": BranchKind.SERVICE_CENTER}, actor=admin_user)
+    with translation.override("zh-hans"):
+        chinese = audit_history(branch)[0].rows
+    with translation.override("en"):
+        english = audit_history(branch)[0].rows
+
+    assert changes == {"kind": {"before": "store", "after": "service_center"}}
+    assert [(r.label, r.before, r.after) for r in chinese] == [("类型", "门店", "服务站")]
+    assert [(r.label, r.before, r.after) for r in english] == [("Kind", "Store", "Service center")]
 
 
 def test_invalid_update_is_refused_before_anything_is_saved_or_recorded(branch, admin_user):
@@ -103,7 +112,7 @@ def test_creation_records_the_filled_fields_with_nothing_before(branch, admin_us
     assert event.changes == {
         "code": {"before": None, "after": "BJ01"},
         "name": {"before": None, "after": "北京朝阳店"},
-        "kind": {"before": None, "after": str(BranchKind.STORE.label)},
+        "kind": {"before": None, "after": "store"},
         "parent": {"before": None, "after": "RN 华北区域"},
     }
 

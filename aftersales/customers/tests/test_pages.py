@@ -422,7 +422,7 @@ def test_customer_page_shows_its_assets_and_history(client, branch, advisor):
     assert "京A12345" in page and valid_vin(1) in page and "SN-000123" in page
     assert "History" in page and "Created" in page
     assert [a.kind for a in response.context["assets"]] == ["vehicle", "device"]
-    assert [e.action for e in response.context["audit_events"]] == [AuditAction.CREATE]
+    assert [entry.event.action for entry in response.context["history"]] == [AuditAction.CREATE]
     assert reverse("customers:customer_edit", args=[customer.pk]) in page
     assert reverse("customers:asset_create", args=[customer.pk]) in page
 

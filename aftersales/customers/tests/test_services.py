@@ -500,7 +500,7 @@ def test_asset_create_and_update_are_audited(advisor, customer):
 
     [created] = events(vehicle, AuditAction.CREATE)
     assert created.changes["vin"] == {"before": None, "after": valid_vin(1)}
-    assert created.changes["kind"] == {"before": None, "after": "Vehicle"}
+    assert created.changes["kind"] == {"before": None, "after": "vehicle"}  # the code; pages show the label
     [updated] = events(vehicle, AuditAction.UPDATE)
     assert updated.actor == advisor
     assert updated.changes == {

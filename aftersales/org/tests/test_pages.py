@@ -481,3 +481,14 @@ def test_employee_whose_position_was_deactivated_can_still_be_edited(pages, mana
     assert response.status_code == 302
     employee.refresh_from_db()
     assert (employee.name, employee.position) == ("改名后", retired)
+
+
+def test_employee_history_shows_roles_by_their_names(pages, manager, person):
+    employee = person("technician").employee
+
+    pages(manager).post(f"/org/employees/{employee.pk}/edit/", _edit_data(employee, roles=["technician", "dispatcher"]))
+    page = pages(manager).get(f"/org/employees/{employee.pk}/").content.decode()
+    history = page[page.index('aria-labelledby="audit-title"') :]
+
+    assert "车间调度" in history and "维修技师" in history
+    assert "dispatcher" not in history
