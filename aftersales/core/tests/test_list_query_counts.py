@@ -28,8 +28,8 @@ from aftersales.customers.tests.factories import CustomerFactory, DeviceFactory,
 from aftersales.org.models import Employee
 from aftersales.org.tests.factories import BranchFactory, PositionFactory, TeamFactory
 
-SIGNED_IN = 5  # session, user, the user's permissions, the roles' permissions, the employee (name in the page head)
-SCOPED = 6  # the same, the employee coming with its further branches, and the branch tree
+SIGNED_IN = 4  # session, user, the user's role names (permissions come from the role matrix), the employee
+SCOPED = 5  # the same, the employee coming with its further branches, and the branch tree
 FEW, MANY = 3, 60
 
 
