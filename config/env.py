@@ -1,6 +1,7 @@
 """Reading settings from the environment (and an optional `.env` file) without a third-party package."""
 
 import os
+import secrets
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -45,3 +46,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def local_secret_key(path: Path) -> str:
+    """The key kept in `path`, made (random, 64 bytes) the first time and readable only by its owner."""
+    if path.is_file():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(64)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key

@@ -8,10 +8,9 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str, load_dotenv
+from config.env import env_bool, env_int, env_list, env_str, load_dotenv, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -20,11 +19,13 @@ DEBUG = env_bool("DEBUG", False)
 # pytest is imported before settings whenever the suite runs; tests get fast hashers and no TLS redirects.
 TESTING = env_bool("AFTERSALES_TESTING", "pytest" in sys.modules)
 
+# Without SECRET_KEY in the environment, a random key is made once and kept in var/secret_key, so that
+# manage.py works in any checkout. Several app servers need one shared key: the deploy check
+# (aftersales.W001) warns until SECRET_KEY is set.
 SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+SECRET_KEY_FROM_FILE = not SECRET_KEY
+if SECRET_KEY_FROM_FILE:
+    SECRET_KEY = local_secret_key(BASE_DIR / "var" / "secret_key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
