@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 
-def _positive_int(value: Any, default: int, maximum: int | None = None) -> int:
+def positive_int(value: Any, default: int, maximum: int | None = None) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -91,8 +91,8 @@ def count_display(queryset: QuerySet) -> str:
 
 def paginate(queryset: QuerySet, *, page: Any = 1, page_size: Any = None, exact_count: bool = False) -> Page:
     config = settings.AFTERSALES
-    size = _positive_int(page_size, config["PAGE_SIZE"], maximum=200)
-    number = _positive_int(page, 1)
+    size = positive_int(page_size, config["PAGE_SIZE"], maximum=200)
+    number = positive_int(page, 1)
     count, capped = (queryset.count(), False) if exact_count else capped_count(queryset)
     if not capped:
         last_page = max(1, -(-count // size))

@@ -13,7 +13,7 @@ from aftersales.core.audit import audit_history
 from aftersales.core.errors import Conflict
 from aftersales.core.forms import apply_form_errors
 from aftersales.core.pages import perm_required, render_list, submit
-from aftersales.core.pagination import _positive_int
+from aftersales.core.pagination import positive_int
 from aftersales.core.xlsx import xlsx_response
 from aftersales.customers import selectors, services
 from aftersales.customers.choices import AssetKind, CustomerKind, CustomerSource
@@ -31,7 +31,7 @@ def _customer_filters(request) -> dict:
     get = request.GET
     return {
         "q": get.get("q", "").strip(),
-        "branch": _positive_int(get.get("branch"), None),
+        "branch": positive_int(get.get("branch"), None),
         "kind": get.get("kind", ""),
         "source": get.get("source", ""),
         "active": _active_filter(get.get("active")),
@@ -158,7 +158,7 @@ def asset_list(request):
         user=request.user,
         q=get.get("q", "").strip(),
         kind=get.get("kind", ""),
-        branch=_positive_int(get.get("branch"), None),
+        branch=positive_int(get.get("branch"), None),
         active=_active_filter(get.get("active")),
         sort=get.get("sort", ""),
     )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from aftersales.core.access import require_perm
 from aftersales.core.audit import audit_history
 from aftersales.core.pages import form_page, perm_required, pick, render_list
-from aftersales.core.pagination import _positive_int
+from aftersales.core.pagination import positive_int
 from aftersales.org import access, selectors, services
 from aftersales.org.choices import BranchKind
 from aftersales.org.forms import BranchForm, EmployeeForm, PositionForm, TeamForm
@@ -17,7 +17,7 @@ from aftersales.org.roles import ROLES, role_label
 
 
 def _int(value):
-    return _positive_int(value, None)
+    return positive_int(value, None)
 
 
 #: Recorded values of an employee that are not model fields.

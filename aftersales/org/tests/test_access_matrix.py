@@ -45,6 +45,11 @@ def _walk(**kwargs):
     assert not mismatches, "\n".join(str(m) for m in mismatches)
 
 
+def _walk_api(**kwargs):
+    """The same walk through the API: bearer-token clients, and 401 for anonymous callers."""
+    _walk(client_for=api_client, anonymous=401, **kwargs)
+
+
 def _get(client, url):
     return client.get(url)
 
@@ -305,15 +310,13 @@ def _api_get(client, url):
     ],
 )
 def test_api_lists_follow_the_matrix(branch, other_branch, url, perm):
-    _walk(
+    _walk_api(
         own_url=url,
         other_url=None,
         allowed=roles_with(perm),
         own_branch=branch,
         other_branch=other_branch,
         send=_api_get,
-        client_for=api_client,
-        anonymous=401,
     )
 
 
@@ -329,15 +332,13 @@ def test_api_lists_follow_the_matrix(branch, other_branch, url, perm):
 def test_api_reads_follow_the_matrix_and_hide_other_branches(objects, branch, other_branch, kind, pattern, perm):
     own_url, other_url = _urls(pattern, objects[kind])
 
-    _walk(
+    _walk_api(
         own_url=own_url,
         other_url=other_url,
         allowed=roles_with(perm),
         own_branch=branch,
         other_branch=other_branch,
         send=_api_get,
-        client_for=api_client,
-        anonymous=401,
     )
 
 
@@ -371,7 +372,7 @@ def _api_create_body(kind: str, *, branch, region) -> dict:
 def test_api_creates_follow_the_matrix(region, branch, other_branch, kind, url, perm):
     own_branch = region if kind == "branch" else branch
 
-    _walk(
+    _walk_api(
         own_url=url,
         other_url=None,
         allowed=roles_with(perm),
@@ -380,8 +381,6 @@ def test_api_creates_follow_the_matrix(region, branch, other_branch, kind, url, 
         send=lambda client, url: client.post(
             url, _api_create_body(kind, branch=branch, region=region), content_type="application/json"
         ),
-        client_for=api_client,
-        anonymous=401,
         ok=201,
     )
 
@@ -398,15 +397,13 @@ def test_api_updates_follow_the_matrix_and_hide_other_branches(objects, branch, 
     own, other = objects[kind]
     own_url, other_url = _urls(pattern, objects[kind])
 
-    _walk(
+    _walk_api(
         own_url=own_url,
         other_url=other_url,
         allowed=roles_with(perm),
         own_branch=branch,
         other_branch=other_branch,
         send=lambda client, url: client.patch(url, {"name": f"改名{next(_serial)}"}, content_type="application/json"),
-        client_for=api_client,
-        anonymous=401,
     )
 
     own.refresh_from_db()

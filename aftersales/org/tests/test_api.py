@@ -38,21 +38,6 @@ def _list(response) -> dict:
     return body
 
 
-@pytest.fixture
-def regional(person, region):
-    return person("regional_manager", branch=region)
-
-
-@pytest.fixture
-def manager(person):
-    return person("service_manager")
-
-
-@pytest.fixture
-def hr(person):
-    return person("hr")
-
-
 def _employee_body(branch, **overrides) -> dict:
     body = {
         "username": "zhangwei",

@@ -23,16 +23,6 @@ def _toasts(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-@pytest.fixture
-def regional(person, region):
-    return person("regional_manager", branch=region)
-
-
-@pytest.fixture
-def manager(person):
-    return person("service_manager")
-
-
 # -- branches ---------------------------------------------------------------------------------------------------------
 
 

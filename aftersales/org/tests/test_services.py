@@ -29,21 +29,6 @@ def _events(instance, action=None):
     return [event for event in audit_events_for(instance) if action is None or event.action == action]
 
 
-@pytest.fixture
-def regional(person, region):
-    return person("regional_manager", branch=region)
-
-
-@pytest.fixture
-def manager(person):
-    return person("service_manager")
-
-
-@pytest.fixture
-def hr(person):
-    return person("hr")
-
-
 def _employee_kwargs(branch, **overrides):
     values = {
         "username": "zhangwei",
