@@ -6,6 +6,7 @@ from aftersales.core.api import API_AUTH, install_error_handlers
 from aftersales.customers.api import router as customers_router
 from aftersales.org.api import auth_router
 from aftersales.org.api import router as org_router
+from aftersales.parts.api import router as parts_router
 
 api = NinjaAPI(
     title="Aftersales API",
@@ -18,3 +19,4 @@ install_error_handlers(api)
 api.add_router("/auth", auth_router)
 api.add_router("/", org_router)
 api.add_router("/", customers_router)
+api.add_router("/", parts_router)

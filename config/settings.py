@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "aftersales.core",
     "aftersales.org",
     "aftersales.customers",
+    "aftersales.parts",
     "aftersales.demo",
     "bench",
 ]

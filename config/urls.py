@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("aftersales.org.urls")),
     path("customers/", include("aftersales.customers.urls")),
+    path("parts/", include("aftersales.parts.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,29 @@ IMPORT_CUSTOMERS = {"customers.import_customer"}
 MANAGE_STAFF = VIEW_PEOPLE | _crud("org.employee", "add", "change") | _crud("org.team", "add", "change")
 MANAGE_POSITIONS = _crud("org.position", "add", "change")
 VIEW_AUDIT = {"core.view_auditevent"}
+VIEW_PARTS = (
+    _crud("parts.part", "view")
+    | _crud("parts.supplier", "view")
+    | _crud("parts.warehouse", "view")
+    | _crud("parts.stockbalance", "view")
+    | _crud("parts.stockmove", "view")
+    | _crud("parts.stockreservation", "view")
+)
+STOCK_REPORTS = {"parts.view_stock_reports", "parts.export_part"}
+RUN_STORES = (
+    VIEW_PARTS
+    | STOCK_REPORTS
+    | _crud("parts.part", "add", "change")
+    | _crud("parts.supplier", "add", "change")
+    | _crud("parts.warehouse", "add", "change")
+    | {"parts.import_part", "parts.receive_stock", "parts.issue_stock", "parts.reserve_stock"}
+    | {"parts.transfer_stock", "parts.adjust_stock"}
+    | _crud("parts.purchaseorder", "view", "add", "change")
+    | _crud("parts.goodsreceipt", "view")
+    | _crud("parts.stocktake", "view", "add", "change")
+    | _crud("parts.defect", "view", "add", "change")
+)
+APPROVE_STOCKTAKE = {"parts.approve_stocktake"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,12 @@ ROLES: dict[str, Role] = {
             EDIT_CUSTOMERS,
             EXPORT_CUSTOMERS,
             VIEW_AUDIT,
+            VIEW_PARTS,
+            STOCK_REPORTS,
+            _crud("parts.purchaseorder", "view"),
+            _crud("parts.goodsreceipt", "view"),
+            _crud("parts.stocktake", "view"),
+            _crud("parts.defect", "view"),
         ),
         _role(
             "service_manager",
@@ -66,6 +95,8 @@ ROLES: dict[str, Role] = {
             EXPORT_CUSTOMERS,
             IMPORT_CUSTOMERS,
             VIEW_AUDIT,
+            RUN_STORES,
+            APPROVE_STOCKTAKE,
         ),
         _role(
             "service_supervisor",
@@ -76,6 +107,7 @@ ROLES: dict[str, Role] = {
             EXPORT_CUSTOMERS,
             IMPORT_CUSTOMERS,
             VIEW_AUDIT,
+            VIEW_PARTS,
         ),
         _role(
             "service_advisor",
@@ -84,6 +116,7 @@ ROLES: dict[str, Role] = {
             VIEW_ORG,
             EDIT_CUSTOMERS,
             EXPORT_CUSTOMERS,
+            VIEW_PARTS,
         ),
         _role(
             "workshop_manager",
@@ -92,6 +125,7 @@ ROLES: dict[str, Role] = {
             VIEW_PEOPLE,
             _crud("org.team", "add", "change"),
             VIEW_CUSTOMERS,
+            VIEW_PARTS,
         ),
         _role(
             "dispatcher",
@@ -99,6 +133,7 @@ ROLES: dict[str, Role] = {
             _("Assigns jobs by skill and load, keeps the progress board current, warns of delays."),
             VIEW_PEOPLE,
             VIEW_CUSTOMERS,
+            VIEW_PARTS,
         ),
         _role(
             "technician",
@@ -106,6 +141,7 @@ ROLES: dict[str, Role] = {
             _("Works their own jobs: clocks on and off, self-checks, reports extra work found."),
             VIEW_ORG,
             VIEW_CUSTOMERS,
+            VIEW_PARTS,
         ),
         _role(
             "technical_advisor",
@@ -114,6 +150,7 @@ ROLES: dict[str, Role] = {
             VIEW_PEOPLE,
             VIEW_CUSTOMERS,
             _crud("customers.asset", "change"),
+            VIEW_PARTS,
         ),
         _role(
             "qc_inspector",
@@ -121,12 +158,23 @@ ROLES: dict[str, Role] = {
             _("Final inspection of finished jobs: pass, or send back for rework."),
             VIEW_ORG,
             VIEW_CUSTOMERS,
+            VIEW_PARTS,
+        ),
+        _role(
+            "parts_manager",
+            _("Parts manager"),
+            _("Runs the parts department: catalogue, stock, purchasing, approves stocktakes, turnover."),
+            VIEW_PEOPLE,
+            RUN_STORES,
+            APPROVE_STOCKTAKE,
+            VIEW_AUDIT,
         ),
         _role(
             "parts_keeper",
             _("Parts keeper"),
             _("Catalogue, stock, purchasing, issue and return of parts, stocktake."),
             VIEW_ORG,
+            RUN_STORES,
         ),
         _role(
             "cashier",
@@ -134,6 +182,7 @@ ROLES: dict[str, Role] = {
             _("Settlement and payment; tells the advisor when the bill exceeds the estimate."),
             VIEW_ORG,
             VIEW_CUSTOMERS,
+            VIEW_PARTS,
         ),
         _role(
             "claims_clerk",
@@ -142,6 +191,7 @@ ROLES: dict[str, Role] = {
             VIEW_ORG,
             VIEW_CUSTOMERS,
             _crud("customers.asset", "change"),
+            VIEW_PARTS,
         ),
         _role(
             "customer_care",
@@ -175,6 +225,8 @@ ROLES: dict[str, Role] = {
             VIEW_PEOPLE,
             VIEW_CUSTOMERS,
             EXPORT_CUSTOMERS,
+            VIEW_PARTS,
+            STOCK_REPORTS,
         ),
     )
 }

@@ -101,7 +101,15 @@ def branch_create(
     branch.save()
     forget_visible_branches(actor)
     audit_created(actor=actor, instance=branch, fields=BRANCH_FIELDS)
+    _branch_warehouse_create(branch)
     return branch
+
+
+def _branch_warehouse_create(branch: Branch) -> None:
+    """Every branch is born with its default warehouse (the parts app owns warehouses)."""
+    from aftersales.parts.services.catalogue import warehouse_default_for
+
+    warehouse_default_for(branch)
 
 
 @transaction.atomic

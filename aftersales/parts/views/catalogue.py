@@ -1,0 +1,3 @@
+"""Pages: catalogue."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: defects."""
+
+urlpatterns: list = []

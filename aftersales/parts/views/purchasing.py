@@ -1,0 +1,3 @@
+"""Pages: purchasing."""
+
+urlpatterns: list = []

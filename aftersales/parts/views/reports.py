@@ -1,0 +1,3 @@
+"""Pages: reports."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: stock."""
+
+urlpatterns: list = []

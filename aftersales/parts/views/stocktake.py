@@ -1,0 +1,3 @@
+"""Pages: stocktake."""
+
+urlpatterns: list = []
