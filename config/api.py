@@ -7,6 +7,7 @@ from aftersales.customers.api import router as customers_router
 from aftersales.org.api import auth_router
 from aftersales.org.api import router as org_router
 from aftersales.parts.api import router as parts_router
+from aftersales.parts.api_purchasing import router as purchasing_router
 
 api = NinjaAPI(
     title="Aftersales API",
@@ -20,3 +21,4 @@ api.add_router("/auth", auth_router)
 api.add_router("/", org_router)
 api.add_router("/", customers_router)
 api.add_router("/", parts_router)
+api.add_router("/", purchasing_router)

@@ -106,7 +106,7 @@ def audit_events_for(instance: models.Model, *, limit: int = 50):
     content_type = ContentType.objects.get_for_model(instance, for_concrete_model=False)
     return list(
         AuditEvent.objects.filter(content_type=content_type, object_id=instance.pk)
-        .select_related("actor")
+        .select_related("actor__employee")
         .order_by("-created_at", "-id")[:limit]
     )
 
@@ -122,6 +122,11 @@ class HistoryRow:
 class HistoryEntry:
     event: AuditEvent
     rows: list[HistoryRow]
+    notes: dict  # the payload, less what is shown as rows (a status move's from/to)
+
+
+#: Payload keys of a status move, shown as a "status" row in the model's own labels.
+STATUS_PAYLOAD_KEYS = ("from", "to")
 
 
 def _presentation(model, name: str, extra: Mapping[str, tuple[Any, Callable[[Any], Any]]]):
@@ -157,8 +162,12 @@ def audit_history(
     entries = []
     for event in audit_events_for(instance, limit=limit):
         rows = []
-        for name, change in event.changes.items():
+        changes = dict(event.changes)
+        payload = dict(event.payload or {})
+        if "status" not in changes and all(key in payload for key in STATUS_PAYLOAD_KEYS):
+            changes["status"] = {"before": payload.pop("from"), "after": payload.pop("to")}
+        for name, change in changes.items():
             label, show = _presentation(model, name, extra)
             rows.append(HistoryRow(str(label), show(change.get("before")), show(change.get("after"))))
-        entries.append(HistoryEntry(event=event, rows=rows))
+        entries.append(HistoryEntry(event=event, rows=rows, notes=payload))
     return entries

@@ -24,6 +24,25 @@ NAVIGATION = (
         ),
     ),
     (
+        _("Parts"),
+        (
+            NavItem(_("Parts catalogue"), "parts:part_list", "parts.view_part"),
+            NavItem(_("Stock"), "parts:stock_list", "parts.view_stockbalance"),
+            NavItem(_("Stock moves"), "parts:move_list", "parts.view_stockmove"),
+            NavItem(_("Goods receipts"), "parts:receipt_list", "parts.view_goodsreceipt"),
+            NavItem(_("Issue parts"), "parts:issue_create", "parts.issue_stock"),
+            NavItem(_("Reservations"), "parts:reservation_list", "parts.view_stockreservation"),
+            NavItem(_("Purchase orders"), "parts:purchase_list", "parts.view_purchaseorder"),
+            NavItem(_("Suggested orders"), "parts:purchase_suggestions", "parts.view_purchaseorder"),
+            NavItem(_("Stocktakes"), "parts:stocktake_list", "parts.view_stocktake"),
+            NavItem(_("Defects"), "parts:defect_list", "parts.view_defect"),
+            NavItem(_("Stock reports"), "parts:report_index", "parts.view_stock_reports"),
+            NavItem(_("Suppliers"), "parts:supplier_list", "parts.view_supplier"),
+            NavItem(_("Warehouses"), "parts:warehouse_list", "parts.view_warehouse"),
+            NavItem(_("Import parts"), "parts:part_import", "parts.import_part"),
+        ),
+    ),
+    (
         _("Organisation"),
         (
             NavItem(_("Branches"), "org:branch_list", "org.view_branch"),
@@ -49,14 +68,18 @@ def _url(url_name: str) -> str:
 
 
 def navigation_for(user, path: str) -> list[dict]:
+    """The sections and entries the user may open; the one entry whose address is the longest prefix of
+    `path` is active (`/parts/stock/` marks "Stock", not also the catalogue at `/parts/`)."""
     sections = []
     for title, items in NAVIGATION:
         entries = []
         for item in items:
             if item.perm and not user.has_perm(item.perm):
                 continue
-            url = _url(item.url_name)
-            entries.append({"label": item.label, "url": url, "active": path.startswith(url)})
+            entries.append({"label": item.label, "url": _url(item.url_name), "active": False})
         if entries:
             sections.append({"title": title, "items": entries})
+    matches = [entry for section in sections for entry in section["items"] if path.startswith(entry["url"])]
+    if matches:
+        max(matches, key=lambda entry: len(entry["url"]))["active"] = True
     return sections

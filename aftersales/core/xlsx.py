@@ -73,30 +73,39 @@ def read_xlsx_upload(upload, *, max_bytes: int, max_rows: int) -> tuple[list[str
 
 
 def _export_value(value):
+    """A value as a cell: numbers, Decimals and dates stay typed (local time, naive); anything else is text."""
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         from django.utils import timezone
 
         return timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, Decimal):
+    if value is None or isinstance(value, Decimal | int | float | str | datetime.date | datetime.time):
         return value
-    return value
+    return str(value)  # lazy translations, choices, model objects
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"):
-    """An xlsx download built in write-only mode, so that large exports stay light on memory."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    bold = Font(bold=True)
+    """An xlsx download of one sheet (see `xlsx_workbook_response`)."""
+    return xlsx_workbook_response(filename, [(sheet_title, headers, rows)])
+
+
+def xlsx_workbook_response(filename: str, sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]):
+    """An xlsx download of one or more sheets `(title, headers, rows)`, built in write-only mode so that large
+    exports stay light on memory. Headers are bold; numbers and Decimals stay numbers; aware datetimes are
+    written in local time."""
     from openpyxl.cell import WriteOnlyCell
 
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_export_value(v) for v in row])
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(title=str(title)[:31])
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(sheet, value=str(header))
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        for row in rows:
+            sheet.append([_export_value(v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)

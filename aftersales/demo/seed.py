@@ -12,6 +12,7 @@ from django.db import transaction
 from aftersales.customers import services as customer_services
 from aftersales.customers.models import Asset
 from aftersales.demo.fake import fake_customers
+from aftersales.demo.parts import demo_parts
 from aftersales.org import services as org_services
 from aftersales.org.choices import BranchKind, TeamKind
 from aftersales.org.models import Branch, Employee, Position, Team, User
@@ -186,7 +187,8 @@ def demo_seed() -> dict[str, int]:
         teams = _teams(admin, branches)
         people = _people(admin, branches, positions, teams)
     customers = _customers(admin, branches)
-    return {"people": people, "customers": customers}
+    parts = demo_parts(admin, branches)
+    return {"people": people, "customers": customers, "parts": parts}
 
 
 def demo_signins() -> list[tuple[str, str, str]]:

@@ -33,12 +33,14 @@ VIEW_PARTS = (
     | _crud("parts.supplier", "view")
     | _crud("parts.warehouse", "view")
     | _crud("parts.stockbalance", "view")
-    | _crud("parts.stockmove", "view")
     | _crud("parts.stockreservation", "view")
 )
-STOCK_REPORTS = {"parts.view_stock_reports", "parts.export_part"}
+#: The ledger shows costs: the stores, managers and finance read it, the front desk and workshop do not.
+VIEW_LEDGER = _crud("parts.stockmove", "view")
+STOCK_REPORTS = {"parts.view_stock_reports", "parts.export_part"} | VIEW_LEDGER
 RUN_STORES = (
     VIEW_PARTS
+    | VIEW_LEDGER
     | STOCK_REPORTS
     | _crud("parts.part", "add", "change")
     | _crud("parts.supplier", "add", "change")

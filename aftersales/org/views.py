@@ -306,10 +306,15 @@ ACTION_LABELS = {
 
 
 def permission_label(perm: str) -> str:
-    """`customers.change_customer` → "change customer", in the user's language."""
+    """`customers.change_customer` → "change customer", `parts.receive_stock` → "Can receive stock", in the
+    user's language: a model's own permissions by their declared name, the default ones by action and model."""
     from django.apps import apps
 
     app_label, codename = perm.split(".")
+    for model in apps.get_app_config(app_label).get_models():
+        for custom, name in model._meta.permissions:
+            if custom == codename:
+                return str(name)
     action, _sep, model_name = codename.partition("_")
     model = apps.get_model(app_label, model_name)
     return f"{ACTION_LABELS.get(action, action)} {model._meta.verbose_name}"

@@ -5,8 +5,10 @@ Quantities and amounts are decimal strings in JSON (`"10.00"`); they may be sent
 
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Router, Schema, Status
+from pydantic import BeforeValidator
 
 from aftersales.core.api import ErrorOut, ListOut, api_page, require_api_perm, resolve
 from aftersales.org.models import Branch
@@ -16,6 +18,9 @@ from aftersales.parts.services import catalogue, ledger
 from aftersales.parts.services.receipts import ReceiptLineIn, stock_receive
 
 router = Router(tags=["parts"])
+
+#: An id filter of a list; an empty one (`?part=&warehouse=`, as the issue writes the filters) means "any".
+IdFilter = Annotated[int | None, BeforeValidator(lambda value: None if value == "" else value)]
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -87,7 +92,7 @@ def part_list(request, q: str = "", category: str = "", active: bool | None = No
 def part_create(request, payload: PartIn):
     require_api_perm(request, "parts.add_part")
     part = catalogue.part_create(actor=request.user, **_supplier(request, payload.dict()))
-    return Status(201, part)
+    return Status(201, Part.objects.get(pk=part.pk))  # as stored: amounts to the fen, like every later read
 
 
 @router.get("/parts/{part_id}", response={200: PartOut, **ERRORS})
@@ -161,9 +166,16 @@ class WarehouseIn(Schema):
 
 
 @router.get("/warehouses", response={200: ListOut[WarehouseOut], **ERRORS})
-def warehouse_list(request, branch: int | None = None, page: int = 1, page_size: int = 50):
+def warehouse_list(request, branch: IdFilter = None, page: int = 1, page_size: int = 50):
     require_api_perm(request, "parts.view_warehouse")
     return api_page(selectors.warehouse_list(user=request.user, branch=branch), page=page, page_size=page_size)
+
+
+@router.get("/warehouses/{warehouse_id}", response={200: WarehouseOut, **ERRORS})
+def warehouse_get(request, warehouse_id: int):
+    warehouse = selectors.warehouse_detail(user=request.user, pk=warehouse_id)
+    require_api_perm(request, "parts.view_warehouse")
+    return warehouse
 
 
 @router.post("/warehouses", response={201: WarehouseOut, **ERRORS})
@@ -209,9 +221,9 @@ class MoveOut(Schema):
 @router.get("/stock", response={200: ListOut[BalanceOut], **ERRORS})
 def stock_list(
     request,
-    part: int | None = None,
-    warehouse: int | None = None,
-    branch: int | None = None,
+    part: IdFilter = None,
+    warehouse: IdFilter = None,
+    branch: IdFilter = None,
     page: int = 1,
     page_size: int = 50,
 ):
@@ -223,8 +235,8 @@ def stock_list(
 @router.get("/stock/moves", response={200: ListOut[MoveOut], **ERRORS})
 def move_list(
     request,
-    part: int | None = None,
-    warehouse: int | None = None,
+    part: IdFilter = None,
+    warehouse: IdFilter = None,
     kind: str = "",
     reference: str = "",
     page: int = 1,
@@ -233,6 +245,14 @@ def move_list(
     require_api_perm(request, "parts.view_stockmove")
     queryset = selectors.move_list(user=request.user, part=part, warehouse=warehouse, kind=kind, reference=reference)
     return api_page(queryset, page=page, page_size=page_size)
+
+
+@router.get("/stock/moves/{move_id}", response={200: MoveOut, **ERRORS})
+def move_get(request, move_id: int):
+    """One move. Moves are never changed or deleted (there is no PATCH or DELETE): post a reversal instead."""
+    move = selectors.move_detail(user=request.user, pk=move_id)
+    require_api_perm(request, "parts.view_stockmove")
+    return move
 
 
 class ReceiptLineSchema(Schema):
@@ -439,7 +459,7 @@ class ReservationIssueIn(Schema):
 
 @router.get("/stock/reservations", response={200: ListOut[ReservationOut], **ERRORS})
 def reservation_list(
-    request, part: int | None = None, warehouse: int | None = None, status: str = "", page: int = 1, page_size: int = 50
+    request, part: IdFilter = None, warehouse: IdFilter = None, status: str = "", page: int = 1, page_size: int = 50
 ):
     require_api_perm(request, "parts.view_stockreservation")
     queryset = selectors.reservation_list(user=request.user, part=part, warehouse=warehouse, status=status)

@@ -1,14 +1,19 @@
 """The demo dealership: what `demo_seed()` creates, that a second run changes nothing, and that people can sign in."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from aftersales.core.validators import vin_check_digit_ok
 from aftersales.customers import selectors
 from aftersales.customers.models import Asset, Customer
+from aftersales.demo.parts import demo_parts
 from aftersales.demo.seed import ADMIN_USERNAME, CUSTOMERS, DEMO_PASSWORD, PEOPLE, demo_seed, demo_signins
 from aftersales.org.choices import UMBRELLA_KINDS, BranchKind
 from aftersales.org.models import Branch, Employee, User
@@ -83,7 +88,7 @@ def test_a_second_run_creates_nothing_and_changes_no_row_count(seeded):
 
     again = demo_seed()
 
-    assert again == {"people": 0, "customers": 0}
+    assert again == {"people": 0, "customers": 0, "parts": 0}
     assert row_counts() == before
 
 
@@ -110,7 +115,43 @@ def test_the_demo_seed_command_is_idempotent_and_prints_the_sign_ins(seeded, cap
     call_command("demo_seed")
 
     out = capsys.readouterr().out
-    assert "0 people and 0 customers created" in out
+    assert "0 people, 0 customers and 0 parts created" in out
     assert DEMO_PASSWORD in out
     assert all(username in out for username, _person, _roles in demo_signins())
     assert Customer.objects.count() == CUSTOMERS
+
+
+def test_demo_parts_department_has_stock_history_and_a_second_run_adds_nothing(seeded):
+    from django.db.models import F, Sum
+
+    from aftersales.demo.parts import PARTS
+    from aftersales.parts.models import Part, StockBalance, StockDemand, StockMove, Supplier, Warehouse
+    from aftersales.parts.services.catalogue import warehouse_default_for
+
+    bj01 = warehouse_default_for(Branch.objects.get(code="BJ01"))
+    assert seeded["parts"] == len(PARTS) == Part.objects.count()
+    assert Supplier.objects.count() == 5
+    assert Warehouse.objects.filter(branch__code="BJ01").count() == 2
+    in_stock = StockBalance.objects.filter(warehouse=bj01, on_hand__gt=0)
+    assert in_stock.count() >= 40
+    assert StockBalance.objects.filter(warehouse__branch__code="BJ02", on_hand__gt=0).exists()
+    kinds = set(StockMove.objects.values_list("kind", flat=True))
+    assert kinds >= {"receipt", "issue", "return", "transfer_out", "transfer_in"}
+    assert StockMove.objects.filter(posted_at__lt=timezone.now() - datetime.timedelta(days=200)).exists()
+    assert in_stock.filter(last_move_at__lt=timezone.now() - datetime.timedelta(days=200)).count() >= 3  # dead stock
+    assert in_stock.filter(on_hand__lt=F("part__reorder_point")).count() >= 2
+    assert StockBalance.objects.filter(warehouse=bj01, reserved__gt=0).exists()
+    assert StockDemand.objects.filter(open=True).count() == 1
+    sums = {
+        (row["part"], row["warehouse"]): (row["q"], row["v"])
+        for row in StockMove.objects.values("part", "warehouse").annotate(q=Sum("quantity"), v=Sum("value"))
+    }
+    zero = (Decimal(0), Decimal(0))
+    balances = {(b.part_id, b.warehouse_id): (b.on_hand, b.value) for b in StockBalance.objects.all()}
+    assert set(sums) <= set(balances)
+    assert {key: sums.get(key, zero) for key in balances} == balances
+
+    labels = {"parts"}
+    before = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in labels}
+    assert demo_parts(User.objects.get(username=ADMIN_USERNAME), {b.code: b for b in Branch.objects.all()}) == 0
+    assert {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in labels} == before

@@ -1,5 +1,7 @@
 """Catalogue and locations: parts, suppliers, warehouses (one default per branch) and bins."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -27,6 +29,7 @@ PART_FIELDS = (
 )
 SUPPLIER_FIELDS = ("code", "name", "contact", "phone", "address", "notes", "active")
 WAREHOUSE_FIELDS = ("code", "name", "branch", "is_default", "address", "active")
+FEN = Decimal("0.01")
 
 
 def _clean_text(data: dict) -> dict:
@@ -39,9 +42,23 @@ def part_normalize(data: dict) -> dict:
         if data.get(key):
             data[key] = data[key].upper()
     for key in ("retail_price", "warranty_price", "reorder_point", "reorder_quantity"):
-        if key in data and data[key] in (None, ""):
-            data[key] = 0
+        if key in data:
+            data[key] = _two_places(0 if data[key] in (None, "") else data[key])
     return data
+
+
+def _two_places(value):
+    """`58`, `"58.0"`, `58.000` → `Decimal("58.00")`, as stored, so that re-sending a price records no change.
+
+    Anything else (a third decimal that is not 0, text) is left as it came for the field's validation to refuse.
+    """
+    try:
+        number = Decimal(str(value).strip())
+        if number.is_finite() and number == number.quantize(FEN):
+            return number.quantize(FEN)
+    except (InvalidOperation, ValueError):
+        pass
+    return value
 
 
 # -- parts ------------------------------------------------------------------------------------------------------------
@@ -195,14 +212,14 @@ def bin_create(*, actor, warehouse: Warehouse, code: str, name: str = "") -> Bin
 @transaction.atomic
 def balance_bin_set(*, actor, warehouse: Warehouse, part: Part, bin: Bin | None):
     """Where a part lives in a warehouse (its home bin)."""
-    from aftersales.parts.services.ledger import _lock_balances
+    from aftersales.parts.services.ledger import balances_lock
 
     require_perm(actor, "parts.change_warehouse")
     if not user_sees_branch(actor, warehouse.branch_id):
         raise Http404
     if bin is not None and bin.warehouse_id != warehouse.pk:
         raise ValidationError({"bin": _("Choose a bin of warehouse %(code)s.") % {"code": warehouse.code}})
-    balance = _lock_balances([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
+    balance = balances_lock([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
     balance.bin = bin
     balance.save(update_fields=["bin", "updated_at"])
     return balance

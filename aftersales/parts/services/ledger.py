@@ -44,6 +44,7 @@ COST_PLACES = Decimal("0.0001")
 ZERO = Decimal("0")
 QTY_MAX = Decimal("9999999999.99")
 COST_MAX = Decimal("9999999999.9999")
+VALUE_MAX = Decimal("999999999999.99")  # what a money column (14 digits, 2 decimals) holds
 
 #: The permission each kind of move needs (reversals need `adjust_stock`).
 KIND_PERMS = {
@@ -70,13 +71,13 @@ class InsufficientStock(Conflict):
         ) % {
             "part": part.code if part else "?",
             "warehouse": warehouse.code if warehouse else "?",
-            "available": _plain(available),
-            "requested": _plain(requested),
+            "available": quantity_text(available),
+            "requested": quantity_text(requested),
         }
         super().__init__(message)
 
 
-def _plain(value: Decimal) -> str:
+def quantity_text(value: Decimal) -> str:
     """`3.00` → `3`, `2.50` → `2.5`: quantities as people say them."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -118,10 +119,10 @@ def quantity_clean(value, field: str = "quantity", *, allow_negative: bool = Fal
         raise ValidationError({field: _("Enter a number.")}) from exc
     if not quantity.is_finite():
         raise ValidationError({field: _("Enter a number.")})
+    if abs(quantity) > QTY_MAX:  # before quantize, which cannot hold more than 28 digits
+        raise ValidationError({field: _("The quantity is too large.")})
     if quantity != quantity.quantize(FEN):
         raise ValidationError({field: _("Use at most two decimals.")})
-    if abs(quantity) > QTY_MAX:
-        raise ValidationError({field: _("The quantity is too large.")})
     if quantity == 0 or (quantity < 0 and not allow_negative):
         raise ValidationError({field: _("Enter a quantity greater than 0.")})
     return quantity.quantize(FEN)
@@ -137,7 +138,7 @@ def unit_cost_clean(value, field: str = "unit_cost") -> Decimal:
         raise ValidationError({field: _("Enter an amount.")})
     if cost < 0:
         raise ValidationError({field: _("The cost cannot be negative.")})
-    if cost != cost.quantize(COST_PLACES) or cost > COST_MAX:
+    if cost > COST_MAX or cost != cost.quantize(COST_PLACES):  # the size first: quantize holds 28 digits at most
         raise ValidationError({field: _("Use at most four decimals and at most 10 digits before the point.")})
     return cost.quantize(COST_PLACES)
 
@@ -161,11 +162,16 @@ def _require_postable_part(part: Part, field: str = "part") -> None:
 # -- posting ----------------------------------------------------------------------------------------------------------
 
 
+def local_day(moment):
+    """The local date of a back-dated posting (documents are numbered by their day), or None for today."""
+    return timezone.localdate(moment) if moment is not None else None
+
+
 def _round_fen(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def _lock_balances(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
+def balances_lock(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StockBalance]:
     """The balances of these (part id, warehouse id) pairs, created if missing, locked in (part, warehouse) order."""
     keys = sorted(set(keys))
     part_ids = sorted({p for p, _w in keys})
@@ -228,13 +234,18 @@ def _apply(balance: StockBalance, request: MoveRequest, previous: StockMove | No
     on_hand = balance.on_hand + quantity
     if new_reserved < 0 or new_reserved > on_hand:
         raise _short(balance, request, balance.available, abs(quantity))
+    new_value = balance.value + value
+    unit_cost = (abs(value) / abs(quantity)).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+    average = (new_value / on_hand).quantize(COST_PLACES, rounding=ROUND_HALF_UP) if on_hand > 0 else None
+    if on_hand > QTY_MAX or max(abs(value), new_value) > VALUE_MAX or max(unit_cost, average or ZERO) > COST_MAX:
+        # the columns could not hold it (PostgreSQL would refuse the row with a server error)
+        raise ValidationError({"quantity": _("Too large: the stock of one part in one warehouse cannot hold this.")})
     balance.on_hand = on_hand
     balance.reserved = new_reserved
-    balance.value = balance.value + value
-    if on_hand > 0:
-        balance.average_cost = (balance.value / on_hand).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
+    balance.value = new_value
+    if average is not None:
+        balance.average_cost = average
     balance.last_move_at = posted_at
-    unit_cost = (abs(value) / abs(quantity)).quantize(COST_PLACES, rounding=ROUND_HALF_UP)
     return StockMove(
         posted_at=posted_at,
         kind=request.kind,
@@ -267,7 +278,7 @@ def stock_post(*, actor, requests: Sequence[MoveRequest], posted_at=None) -> lis
     if not requests:
         return []
     posted_at = posted_at or timezone.now()
-    balances = _lock_balances((r.part_id, r.warehouse_id) for r in requests)
+    balances = balances_lock((r.part_id, r.warehouse_id) for r in requests)
     moves: list[StockMove] = []
     previous = None
     for request in requests:
@@ -275,7 +286,8 @@ def stock_post(*, actor, requests: Sequence[MoveRequest], posted_at=None) -> lis
         moves.append(previous)
     StockMove.objects.bulk_create(moves)
     now = timezone.now()
-    touched = list(balances.values())
+    # only the requested pairs: the lock may have taken neighbours too (it asks parts × warehouses)
+    touched = [balances[key] for key in dict.fromkeys((r.part_id, r.warehouse_id) for r in requests)]
     for balance in touched:
         balance.updated_at = now
     StockBalance.objects.bulk_update(touched, BALANCE_FIELDS)
@@ -285,7 +297,7 @@ def stock_post(*, actor, requests: Sequence[MoveRequest], posted_at=None) -> lis
 # -- demand (fill rate) -----------------------------------------------------------------------------------------------
 
 
-def _demand_record(*, part, warehouse, source, reference, requested, filled) -> None:
+def _demand_record(*, part, warehouse, source, reference, requested, filled, at=None) -> None:
     StockDemand.objects.create(
         part=part,
         warehouse=warehouse,
@@ -293,12 +305,12 @@ def _demand_record(*, part, warehouse, source, reference, requested, filled) -> 
         reference=reference[:80],
         requested=requested,
         filled=filled,
-        requested_at=timezone.now(),
+        requested_at=at or timezone.now(),
         open=filled < requested,
     )
 
 
-def _with_demand(*, part, warehouse, source, reference, quantity, action):
+def _with_demand(*, part, warehouse, source, reference, quantity, action, at=None):
     """Run `action` (which posts or reserves) and record the request: met at once, or a shortage left open.
 
     A shortage is recorded after the refused transaction has rolled back, so the refusal changes no stock.
@@ -307,11 +319,17 @@ def _with_demand(*, part, warehouse, source, reference, quantity, action):
         with transaction.atomic():
             result = action()
             _demand_record(
-                part=part, warehouse=warehouse, source=source, reference=reference, requested=quantity, filled=quantity
+                part=part,
+                warehouse=warehouse,
+                source=source,
+                reference=reference,
+                requested=quantity,
+                filled=quantity,
+                at=at,
             )
     except InsufficientStock:
         _demand_record(
-            part=part, warehouse=warehouse, source=source, reference=reference, requested=quantity, filled=ZERO
+            part=part, warehouse=warehouse, source=source, reference=reference, requested=quantity, filled=ZERO, at=at
         )
         raise
     return result
@@ -327,8 +345,12 @@ def demand_shortages_close(*, warehouse_id: int, part_ids: Iterable[int]) -> int
 # -- one-move services --------------------------------------------------------------------------------------------------
 
 
-def stock_issue(*, actor, warehouse: Warehouse, part: Part, quantity, reference: str = "", note: str = "") -> StockMove:
-    """Issue parts from what is available (领料/出库). Short stock: `InsufficientStock`, nothing changes."""
+def stock_issue(
+    *, actor, warehouse: Warehouse, part: Part, quantity, reference: str = "", note: str = "", posted_at=None
+) -> StockMove:
+    """Issue parts from what is available (领料/出库). Short stock: `InsufficientStock`, nothing changes.
+
+    `posted_at` back-dates the move and its demand record (loading history); by default, now."""
     require_perm(actor, "parts.issue_stock")
     require_visible_warehouse(actor, warehouse)
     quantity = quantity_clean(quantity)
@@ -347,13 +369,22 @@ def stock_issue(*, actor, warehouse: Warehouse, part: Part, quantity, reference:
         source=DemandSource.ISSUE,
         reference=reference,
         quantity=quantity,
-        action=lambda: stock_post(actor=actor, requests=[request])[0],
+        action=lambda: stock_post(actor=actor, requests=[request], posted_at=posted_at)[0],
+        at=posted_at,
     )
 
 
 @transaction.atomic
 def stock_return(
-    *, actor, warehouse: Warehouse, part: Part, quantity, reference: str = "", unit_cost=None, note: str = ""
+    *,
+    actor,
+    warehouse: Warehouse,
+    part: Part,
+    quantity,
+    reference: str = "",
+    unit_cost=None,
+    note: str = "",
+    posted_at=None,
 ) -> StockMove:
     """Take issued parts back into stock (退料), at the given cost or else at the current average cost."""
     require_perm(actor, "parts.issue_stock")
@@ -369,7 +400,7 @@ def stock_return(
         document_type="return",
         note=note,
     )
-    return stock_post(actor=actor, requests=[request])[0]
+    return stock_post(actor=actor, requests=[request], posted_at=posted_at)[0]
 
 
 @transaction.atomic
@@ -379,11 +410,14 @@ def stock_adjust(*, actor, warehouse: Warehouse, part: Part, quantity, reason: s
     require_visible_warehouse(actor, warehouse)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the stock is adjusted.")})
+    quantity = quantity_clean(quantity, allow_negative=True)
+    if quantity > 0:
+        _require_active(warehouse)  # a closed warehouse holds nothing (closing is refused while it holds stock)
     request = MoveRequest(
         part_id=part.pk,
         warehouse_id=warehouse.pk,
         kind=MoveKind.ADJUSTMENT,
-        quantity=quantity_clean(quantity, allow_negative=True),
+        quantity=quantity,
         unit_cost=None if unit_cost in (None, "") else unit_cost_clean(unit_cost),
         reference=reason.strip()[:80],
         document_type="adjustment",
@@ -394,7 +428,7 @@ def stock_adjust(*, actor, warehouse: Warehouse, part: Part, quantity, reason: s
 
 @transaction.atomic
 def stock_transfer(
-    *, actor, source: Warehouse, destination: Warehouse, part: Part, quantity, reference: str = ""
+    *, actor, source: Warehouse, destination: Warehouse, part: Part, quantity, reference: str = "", posted_at=None
 ) -> tuple[StockMove, StockMove]:
     """Move parts from one warehouse to another (调拨) at the source's average cost: an out move and an in move."""
     require_perm(actor, "parts.transfer_stock")
@@ -407,9 +441,10 @@ def stock_transfer(
     if not reference:
         from aftersales.core.numbers import document_number_next
 
-        reference = document_number_next(prefix="TR", branch=source.branch)
+        reference = document_number_next(prefix="TR", branch=source.branch, day=local_day(posted_at))
     out_move, in_move = stock_post(
         actor=actor,
+        posted_at=posted_at,
         requests=[
             MoveRequest(
                 part_id=part.pk,
@@ -436,18 +471,27 @@ def stock_transfer(
 
 
 @transaction.atomic
-def stock_move_reverse(*, actor, move: StockMove, note: str = "") -> StockMove:
+def stock_move_reverse(*, actor, move: StockMove, note: str = "", by_document: bool = False) -> StockMove:
     """Correct a move by posting its opposite (冲销): same kind, same quantity and value with the sign turned.
 
     A move is reversed at most once, and a reversal is not itself reversed (post the move again instead).
     Reversing an inbound move needs the units still available; its value comes out as recorded unless
     that would leave the warehouse holding nothing with value left, in which case all the value goes.
+    A move whose document keeps its own quantities (a receipt against a purchase order) is reversed through
+    that document's service, which passes `by_document=True`.
     """
     require_perm(actor, "parts.adjust_stock")
     move = StockMove.objects.select_for_update().select_related("warehouse").get(pk=move.pk)
     require_visible_warehouse(actor, move.warehouse)
+    if not by_document and _reversed_through_document(move):
+        raise Conflict(
+            _("This move belongs to a receipt against a purchase order: reverse the receipt from its page."),
+            code="reverse_through_document",
+        )
     if move.reverses_id is not None:
         raise Conflict(_("This move is itself a reversal; post the move again instead."), code="already_reversal")
+    if move.quantity < 0:
+        _require_active(move.warehouse)  # the reversal brings units back into it
     if StockMove.objects.filter(reverses_id=move.pk).exists():
         raise Conflict(_("This move has already been reversed."), code="already_reversed")
     request = MoveRequest(
@@ -465,6 +509,14 @@ def stock_move_reverse(*, actor, move: StockMove, note: str = "") -> StockMove:
     return stock_post(actor=actor, requests=[request])[0]
 
 
+def _reversed_through_document(move: StockMove) -> bool:
+    from aftersales.parts.models import GoodsReceipt
+
+    if move.document_type == "receipt" and move.document_id:
+        return GoodsReceipt.objects.filter(pk=move.document_id, purchase_order__isnull=False).exists()
+    return False
+
+
 # -- reservations -------------------------------------------------------------------------------------------------------
 
 
@@ -477,7 +529,7 @@ def stock_reserve(*, actor, warehouse: Warehouse, part: Part, quantity, referenc
         raise ValidationError({"reference": _("Say what the parts are reserved for.")})
 
     def reserve():
-        balance = _lock_balances([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
+        balance = balances_lock([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
         if quantity > balance.available:
             raise InsufficientStock(part=part, warehouse=warehouse, available=balance.available, requested=quantity)
         balance.reserved += quantity
@@ -493,6 +545,22 @@ def stock_reserve(*, actor, warehouse: Warehouse, part: Part, quantity, referenc
         reference=reference,
         quantity=quantity,
         action=reserve,
+    )
+
+
+def stock_set_aside(*, actor, warehouse: Warehouse, part: Part, quantity, reference: str) -> StockReservation:
+    """Hold units back from use without a customer's demand (defective units awaiting return): a reservation
+    that, unlike `stock_reserve`, records no demand, so it does not count in the fill rate. The caller checks
+    the actor's permission for its own document."""
+    require_visible_warehouse(actor, warehouse)
+    quantity = quantity_clean(quantity)
+    balance = balances_lock([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
+    if quantity > balance.available:
+        raise InsufficientStock(part=part, warehouse=warehouse, available=balance.available, requested=quantity)
+    balance.reserved += quantity
+    balance.save(update_fields=["reserved", "updated_at"])
+    return StockReservation.objects.create(
+        part=part, warehouse=warehouse, reference=reference[:80], quantity=quantity, created_by=actor
     )
 
 
@@ -513,7 +581,7 @@ def stock_reservation_release(*, actor, reservation: StockReservation) -> StockR
     """Give back what is still reserved and not issued (e.g. the order was cancelled)."""
     require_perm(actor, "parts.reserve_stock")
     require_visible_warehouse(actor, reservation.warehouse)
-    balance = _lock_balances([(reservation.part_id, reservation.warehouse_id)])[
+    balance = balances_lock([(reservation.part_id, reservation.warehouse_id)])[
         (reservation.part_id, reservation.warehouse_id)
     ]
     reservation = _locked_open_reservation(reservation)
@@ -530,12 +598,12 @@ def stock_issue_reserved(*, actor, reservation: StockReservation, quantity=None,
     """Issue against a reservation: the reserved units leave stock (all that remain unless `quantity` says less)."""
     require_perm(actor, "parts.issue_stock")
     require_visible_warehouse(actor, reservation.warehouse)
-    _lock_balances([(reservation.part_id, reservation.warehouse_id)])  # balance first: the same order as every post
+    balances_lock([(reservation.part_id, reservation.warehouse_id)])  # balance first: the same order as every post
     reservation = _locked_open_reservation(reservation)
     quantity = reservation.remaining if quantity in (None, "") else quantity_clean(quantity)
     if quantity > reservation.remaining:
         raise ValidationError(
-            {"quantity": _("Only %(remaining)s remain reserved.") % {"remaining": _plain(reservation.remaining)}}
+            {"quantity": _("Only %(remaining)s remain reserved.") % {"remaining": quantity_text(reservation.remaining)}}
         )
     move = stock_post(
         actor=actor,

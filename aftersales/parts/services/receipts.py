@@ -14,6 +14,7 @@ from aftersales.parts.models import GoodsReceipt, GoodsReceiptLine, Part, Purcha
 from aftersales.parts.services.ledger import (
     MoveRequest,
     demand_shortages_close,
+    local_day,
     quantity_clean,
     require_visible_warehouse,
     stock_post,
@@ -29,25 +30,30 @@ class ReceiptLineIn:
     purchase_line: PurchaseOrderLine | None = None
 
 
+def _active_part(part: Part) -> Part:
+    if not part.active:
+        raise ValidationError({"part": _("Part %(code)s is no longer active.") % {"code": part.code}})
+    return part
+
+
 def _clean_lines(lines: Sequence[ReceiptLineIn]) -> list[ReceiptLineIn]:
     if not lines:
         raise ValidationError({"lines": _("Add at least one line.")})
     cleaned, errors = [], {}
     for index, line in enumerate(lines):
-        try:
-            if not line.part.active:
-                raise ValidationError({"part": _("Part %(code)s is no longer active.") % {"code": line.part.code}})
-            cleaned.append(
-                ReceiptLineIn(
-                    part=line.part,
-                    quantity=quantity_clean(line.quantity),
-                    unit_cost=unit_cost_clean(line.unit_cost),
-                    purchase_line=line.purchase_line,
-                )
-            )
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors[f"lines.{index}.{field}"] = messages
+        values = {}
+        fields = (
+            ("part", _active_part, line.part),
+            ("quantity", quantity_clean, line.quantity),
+            ("unit_cost", unit_cost_clean, line.unit_cost),
+        )
+        for name, clean, raw in fields:  # every field of the line is checked, so all its errors show at once
+            try:
+                values[name] = clean(raw)
+            except ValidationError as exc:
+                errors.update({f"lines.{index}.{field}": messages for field, messages in exc.message_dict.items()})
+        if len(values) == len(fields):
+            cleaned.append(ReceiptLineIn(purchase_line=line.purchase_line, **values))
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -75,7 +81,7 @@ def stock_receive(
         raise ValidationError({"warehouse": _("Warehouse %(code)s is closed.") % {"code": warehouse.code}})
     lines = _clean_lines(lines)
     receipt = GoodsReceipt.objects.create(
-        number=document_number_next(prefix="GR", branch=warehouse.branch),
+        number=document_number_next(prefix="GR", branch=warehouse.branch, day=local_day(posted_at)),
         warehouse=warehouse,
         supplier=supplier,
         purchase_order=purchase_order,

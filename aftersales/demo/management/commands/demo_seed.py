@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args, quiet=False, **options):
         created = demo_seed()
         self.stdout.write(
-            f"Demo data: {created['people']} people and {created['customers']} customers created "
+            f"Demo data: {created['people']} people, {created['customers']} customers and {created.get('parts', 0)} parts created "
             "(0 means it was already there)."
         )
         if quiet:
