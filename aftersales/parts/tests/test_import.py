@@ -324,7 +324,7 @@ def test_errors_name_the_columns_in_chinese_for_a_chinese_user(keeper, branch):
     with translation.override("zh-hans"):
         batch = preview(keeper, branch, [sheet_row("A-1", quantity=3, unit_cost=1)])
 
-    assert row_at(batch, 2)["errors"][0].startswith("名称:")
+    assert row_at(batch, 2)["errors"][0] == "名称：新配件必须填写。"
 
 
 def test_opening_stock_into_a_part_and_warehouse_with_moves_is_refused(keeper, branch, warehouse, part, stock):
