@@ -2,9 +2,11 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import require_perm
@@ -128,6 +130,12 @@ def _unused_code(base: str) -> str:
     return code
 
 
+def _default_warehouse_name(branch) -> str:
+    """Stored data is named in the site's language, whoever (or whichever command) creates the branch."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(branch)s warehouse") % {"branch": branch.name}
+
+
 def warehouse_default_for(branch) -> Warehouse:
     """The branch's default warehouse, made now if the branch has none yet (code = the branch code).
 
@@ -143,7 +151,7 @@ def warehouse_default_for(branch) -> Warehouse:
             return Warehouse.objects.create(
                 branch=branch,
                 code=_unused_code(branch.code),
-                name=_("%(branch)s warehouse") % {"branch": branch.name},
+                name=_default_warehouse_name(branch),
                 is_default=True,
             )
     except IntegrityError:
