@@ -2,19 +2,70 @@
 
 import datetime
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def header_key(text) -> str:
+    """A header as compared: no spaces, stars, colons or brackets (half- or full-width), lower case."""
+    return re.sub(r"[\s*＊:：()（）]", "", str(text or "")).lower()
+
+
+@dataclass(frozen=True)
+class SheetColumn:
+    """A column of an import sheet: its key, its Chinese and English headers, other names users write."""
+
+    key: str
+    zh: str
+    en: str
+    target: str = ""  # what the column fills, for sheets that fill several things (customer / asset)
+    aliases: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        return self.zh if (get_language() or "zh-hans").startswith("zh") else self.en
+
+    def names(self) -> set[str]:
+        return {header_key(n) for n in (self.key, self.zh, self.en, *self.aliases)}
+
+
+def sheet_columns_map(headers: Sequence[str], columns: Sequence[SheetColumn], *, required: str) -> dict[str, int]:
+    """Column key → index in the sheet, whatever the order and language of the headers.
+
+    Refuses (naming the file field) a header that is no column's, or a sheet without the `required` column.
+    """
+    by_name = {name: column.key for column in columns for name in column.names()}
+    mapping: dict[str, int] = {}
+    unknown = []
+    for index, header in enumerate(headers):
+        if not header:
+            continue
+        key = by_name.get(header_key(header))
+        if key is None:
+            unknown.append(header)
+        elif key not in mapping:
+            mapping[key] = index
+    if unknown:
+        raise ValidationError(
+            {"file": _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": ", ".join(unknown)}}
+        )
+    if required not in mapping:
+        column = next(c for c in columns if c.key == required)
+        raise ValidationError({"file": _("The sheet has no “%(column)s” column.") % {"column": column.label()}})
+    return mapping
 
 
 def _cell_value(value):

@@ -11,26 +11,13 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from aftersales.core.xlsx import SheetColumn, sheet_columns_map
 from aftersales.customers.choices import AssetKind, CustomerKind, CustomerSource
 from aftersales.customers.models import Asset, Customer
 
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    zh: str
-    en: str
-    target: str  # "customer" or "asset"
-    aliases: tuple[str, ...] = ()
-
-    def label(self) -> str:
-        return self.zh if (get_language() or "zh-hans").startswith("zh") else self.en
-
-    def names(self) -> set[str]:
-        return {_header_key(n) for n in (self.key, self.zh, self.en, *self.aliases)}
+Column = SheetColumn
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -52,34 +39,13 @@ COLUMNS: tuple[Column, ...] = (
 ASSET_KEYS = tuple(c.key for c in COLUMNS if c.target == "asset")
 
 
-def _header_key(text: str) -> str:
-    return re.sub(r"[\s*＊:：()（）]", "", str(text)).lower()
-
-
 def column_labels() -> list[str]:
     return [c.label() for c in COLUMNS]
 
 
 def map_headers(headers: list[str]) -> dict[str, int]:
     """Column key → index in the sheet. Raises when the name column is missing or a header is unknown."""
-    by_name = {name: column.key for column in COLUMNS for name in column.names()}
-    mapping: dict[str, int] = {}
-    unknown = []
-    for index, header in enumerate(headers):
-        if not header:
-            continue
-        key = by_name.get(_header_key(header))
-        if key is None:
-            unknown.append(header)
-        elif key not in mapping:
-            mapping[key] = index
-    if unknown:
-        raise ValidationError(
-            {"file": _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": ", ".join(unknown)}}
-        )
-    if "name" not in mapping:
-        raise ValidationError({"file": _("The sheet has no “%(column)s” column.") % {"column": COLUMNS[0].label()}})
-    return mapping
+    return sheet_columns_map(headers, COLUMNS, required="name")
 
 
 def _choice(value, choices, default, field_label):

@@ -287,6 +287,15 @@ class ReceiptOut(Schema):
     moves: list[MoveOut]
 
 
+def line_parts(request, lines) -> list[Part]:
+    """The part of each line of a request body (`lines[i].part` ids), in one query; 422 naming the line if unknown."""
+    parts = Part.objects.for_user(request.user).in_bulk({line.part for line in lines})
+    for index, line in enumerate(lines):
+        if line.part not in parts:
+            resolve(Part.objects, request.user, line.part, f"lines.{index}.part")
+    return [parts[line.part] for line in lines]
+
+
 def receipt_out(receipt) -> dict:
     lines = list(receipt.lines.select_related("move").order_by("id"))
     return {
@@ -307,13 +316,11 @@ def stock_receipt_create(request, payload: ReceiptIn):
     require_api_perm(request, "parts.receive_stock")
     warehouse = resolve(Warehouse.objects, request.user, payload.warehouse, "warehouse")
     supplier = resolve(Supplier.objects, request.user, payload.supplier, "supplier")
-    parts = Part.objects.in_bulk({line.part for line in payload.lines})
-    lines = []
-    for index, line in enumerate(payload.lines):
-        part = parts.get(line.part)
-        if part is None:
-            resolve(Part.objects, request.user, line.part, f"lines.{index}.part")
-        lines.append(ReceiptLineIn(part=part, quantity=line.quantity, unit_cost=line.unit_cost))
+    parts = line_parts(request, payload.lines)
+    lines = [
+        ReceiptLineIn(part=part, quantity=line.quantity, unit_cost=line.unit_cost)
+        for part, line in zip(parts, payload.lines, strict=True)
+    ]
     receipt = stock_receive(actor=request.user, warehouse=warehouse, lines=lines, supplier=supplier, note=payload.note)
     return Status(201, receipt_out(receipt))
 

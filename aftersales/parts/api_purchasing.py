@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from aftersales.core.api import ErrorOut, ListOut, api_page, require_api_perm, resolve
-from aftersales.parts.api import MoveOut, ReceiptOut, receipt_out
+from aftersales.parts.api import MoveOut, ReceiptOut, line_parts, receipt_out
 from aftersales.parts.choices import PurchaseStatus
-from aftersales.parts.models import Part, PurchaseOrder, Supplier, Warehouse
+from aftersales.parts.models import PurchaseOrder, Supplier, Warehouse
 from aftersales.parts.services import purchasing
 
 router = Router(tags=["purchasing"])
@@ -137,13 +137,8 @@ def purchase_order_create(request, payload: OrderIn):
     require_api_perm(request, "parts.add_purchaseorder")
     supplier = resolve(Supplier.objects, request.user, payload.supplier, "supplier")
     warehouse = resolve(Warehouse.objects, request.user, payload.warehouse, "warehouse")
-    parts = Part.objects.in_bulk({line.part for line in payload.lines})
-    lines = []
-    for index, line in enumerate(payload.lines):
-        part = parts.get(line.part)
-        if part is None:
-            resolve(Part.objects, request.user, line.part, f"lines.{index}.part")
-        lines.append((part, line.quantity, line.unit_cost))
+    parts = line_parts(request, payload.lines)
+    lines = [(part, line.quantity, line.unit_cost) for part, line in zip(parts, payload.lines, strict=True)]
     order = purchasing.purchase_order_create(
         actor=request.user,
         supplier=supplier,

@@ -23,33 +23,23 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import require_perm
 from aftersales.core.audit import audit_record
 from aftersales.core.errors import Conflict
 from aftersales.core.models import AuditAction
+from aftersales.core.xlsx import SheetColumn, sheet_columns_map
 from aftersales.org.access import user_sees_branch
 from aftersales.parts.choices import ImportStatus
 from aftersales.parts.models import Bin, Part, PartImport, StockBalance, Supplier, Warehouse
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    zh: str
-    en: str
-    aliases: tuple[str, ...] = ()
-
-    def label(self) -> str:
-        return self.zh if (get_language() or "zh-hans").startswith("zh") else self.en
-
-    def names(self) -> set[str]:
-        return {_header_key(n) for n in (self.key, self.zh, self.en, *self.aliases)}
+def Column(key: str, zh: str, en: str, aliases: tuple[str, ...] = ()) -> SheetColumn:
+    return SheetColumn(key, zh, en, aliases=aliases)
 
 
-COLUMNS: tuple[Column, ...] = (
+COLUMNS: tuple[SheetColumn, ...] = (
     Column("code", "配件编码", "Part code", ("编码", "配件号", "零件号", "零件编码", "part_no")),
     Column("name", "名称", "Name", ("配件名称", "品名", "零件名称")),
     Column("oem_number", "OEM号", "OEM number", ("OEM", "OE号", "原厂号", "原厂编号")),
@@ -71,10 +61,6 @@ COLUMNS: tuple[Column, ...] = (
 TEXT_KEYS = ("name", "oem_number", "brand", "category", "unit", "barcode")
 DECIMAL_KEYS = ("retail_price", "warranty_price", "reorder_point", "reorder_quantity")
 FEN = Decimal("0.01")
-
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[\s*＊:：()（）]", "", str(text)).lower()
 
 
 def _labels() -> dict[str, str]:
@@ -109,24 +95,7 @@ def template_example() -> list:
 
 def map_headers(headers: list[str]) -> dict[str, int]:
     """Column key → index in the sheet. Refuses a sheet without the part code column or with an unknown header."""
-    by_name = {name: column.key for column in COLUMNS for name in column.names()}
-    mapping: dict[str, int] = {}
-    unknown = []
-    for index, header in enumerate(headers):
-        if not header:
-            continue
-        key = by_name.get(_header_key(header))
-        if key is None:
-            unknown.append(header)
-        elif key not in mapping:
-            mapping[key] = index
-    if unknown:
-        raise ValidationError(
-            {"file": _("Unknown columns: %(columns)s. Use the template's headers.") % {"columns": ", ".join(unknown)}}
-        )
-    if "code" not in mapping:
-        raise ValidationError({"file": _("The sheet has no “%(column)s” column.") % {"column": COLUMNS[0].label()}})
-    return mapping
+    return sheet_columns_map(headers, COLUMNS, required="code")
 
 
 # -- reading a row ------------------------------------------------------------------------------------------------------

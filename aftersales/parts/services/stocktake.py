@@ -39,7 +39,7 @@ from aftersales.core.audit import audit_record
 from aftersales.core.errors import Conflict
 from aftersales.core.models import AuditAction
 from aftersales.core.numbers import document_number_next
-from aftersales.core.xlsx import read_xlsx_upload
+from aftersales.core.xlsx import header_key, read_xlsx_upload
 from aftersales.parts.choices import STOCKTAKE_TRANSITIONS, MoveKind, StocktakeStatus
 from aftersales.parts.models import Part, StockBalance, Stocktake, StocktakeLine, Warehouse
 from aftersales.parts.services.ledger import (
@@ -293,16 +293,12 @@ def stocktake_sheet(*, stocktake: Stocktake, blind: bool = False) -> tuple[list,
     return title, sheet_headers(blind=blind), rows
 
 
-def _header_key(text) -> str:
-    return re.sub(r"\s+", "", str(text or "")).casefold()
-
-
 def _column_labels() -> dict[str, str]:
     """Every language's header of every column → its key."""
-    labels = {_header_key(label): key for key, label in SHEET_COLUMNS}
+    labels = {header_key(label): key for key, label in SHEET_COLUMNS}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            labels.update({_header_key(_(label)): key for key, label in SHEET_COLUMNS})
+            labels.update({header_key(_(label)): key for key, label in SHEET_COLUMNS})
     return labels
 
 
@@ -339,7 +335,7 @@ def _sheet_columns(header_row: list) -> dict[str, int]:
     labels = _column_labels()
     columns: dict[str, int] = {}
     for index, cell in enumerate(header_row):
-        key = labels.get(_header_key(cell))
+        key = labels.get(header_key(cell))
         if key and key not in columns:
             columns[key] = index
     for key in ("code", "counted"):
