@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Development and test set-up run with DEBUG on unless the environment says otherwise (no SECRET_KEY needed).
 MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
 
-.PHONY: run test setup install migrate demo lint messages bench clean
+.PHONY: run test setup install migrate demo lint messages bench bench-stock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ messages: install
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# The stock ledger benchmark on PostgreSQL (BENCH_STOCK_PG, default postgres://postgres@127.0.0.1:5432): makes
+# its own databases and Tryton's virtualenv under var/bench/ when missing; see docs/performance.md.
+bench-stock: install
+	$(BIN)/python -m bench.stock $(BENCH_STOCK_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 staticfiles
