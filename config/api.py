@@ -8,6 +8,8 @@ from aftersales.org.api import auth_router
 from aftersales.org.api import router as org_router
 from aftersales.parts.api import router as parts_router
 from aftersales.parts.api_purchasing import router as purchasing_router
+from aftersales.service.api import router as service_router
+from aftersales.service.api_appointments import router as appointments_router
 
 api = NinjaAPI(
     title="Aftersales API",
@@ -22,3 +24,5 @@ api.add_router("/", org_router)
 api.add_router("/", customers_router)
 api.add_router("/", parts_router)
 api.add_router("/", purchasing_router)
+api.add_router("/", service_router)
+api.add_router("/", appointments_router)

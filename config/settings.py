@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "aftersales.org",
     "aftersales.customers",
     "aftersales.parts",
+    "aftersales.service",
     "aftersales.demo",
     "bench",
 ]
@@ -176,6 +177,8 @@ AFTERSALES = {
     "API_TOKEN_TTL_HOURS": env_int("API_TOKEN_TTL_HOURS", 24 * 30),
     "LOGIN_FAILURES_ALLOWED": env_int("LOGIN_FAILURES_ALLOWED", 5),
     "LOGIN_FAILURE_WINDOW_SECONDS": env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60),
+    # Where SMS go: a class with send(mobile, text); the default writes them to the "aftersales.sms" log.
+    "SMS_SENDER": env_str("SMS_SENDER", "aftersales.service.sms.LogSmsSender"),
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -13,6 +13,7 @@ urlpatterns = [
     path("org/", include("aftersales.org.urls")),
     path("customers/", include("aftersales.customers.urls")),
     path("parts/", include("aftersales.parts.urls")),
+    path("service/", include("aftersales.service.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,17 @@ class NavItem:
 
 NAVIGATION = (
     (
+        _("Service"),
+        (
+            NavItem(_("Service desk"), "service:desk", "service.view_serviceorder"),
+            NavItem(_("Service orders"), "service:order_list", "service.view_serviceorder"),
+            NavItem(_("Reception"), "service:order_create", "service.add_serviceorder"),
+            NavItem(_("Appointments"), "service:appointment_day", "service.view_appointment"),
+            NavItem(_("My jobs"), "service:job_list", "service.work_serviceorder"),
+            NavItem(_("Notifications"), "service:notification_list", "service.view_serviceorder"),
+        ),
+    ),
+    (
         _("Front desk"),
         (
             NavItem(_("Customers"), "customers:customer_list", "customers.view_customer"),

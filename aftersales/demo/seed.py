@@ -13,6 +13,7 @@ from aftersales.customers import services as customer_services
 from aftersales.customers.models import Asset
 from aftersales.demo.fake import fake_customers
 from aftersales.demo.parts import demo_parts
+from aftersales.demo.service import demo_service
 from aftersales.org import services as org_services
 from aftersales.org.choices import BranchKind, TeamKind
 from aftersales.org.models import Branch, Employee, Position, Team, User
@@ -188,7 +189,8 @@ def demo_seed() -> dict[str, int]:
         people = _people(admin, branches, positions, teams)
     customers = _customers(admin, branches)
     parts = demo_parts(admin, branches)
-    return {"people": people, "customers": customers, "parts": parts}
+    orders = demo_service(admin, branches)
+    return {"people": people, "customers": customers, "parts": parts, "orders": orders}
 
 
 def demo_signins() -> list[tuple[str, str, str]]:

@@ -53,6 +53,21 @@ RUN_STORES = (
     | _crud("parts.defect", "view", "add", "change")
 )
 APPROVE_STOCKTAKE = {"parts.approve_stocktake"}
+VIEW_ORDERS = _crud("service.serviceorder", "view") | _crud("service.appointment", "view")
+
+
+def _order(*actions: str) -> set[str]:
+    return {f"service.{action}_serviceorder" for action in actions}
+
+
+FRONT_DESK = (
+    VIEW_ORDERS
+    | _crud("service.serviceorder", "add", "change")
+    | _crud("service.appointment", "add", "change")
+    | _order("consent", "deliver", "cancel")
+    | {"parts.reserve_stock"}
+)
+ALL_ORDERS = FRONT_DESK | _order("dispatch", "work", "qc", "settle", "complete")
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ ROLES: dict[str, Role] = {
             _crud("parts.goodsreceipt", "view"),
             _crud("parts.stocktake", "view"),
             _crud("parts.defect", "view"),
+            ALL_ORDERS,
         ),
         _role(
             "service_manager",
@@ -99,6 +115,7 @@ ROLES: dict[str, Role] = {
             VIEW_AUDIT,
             RUN_STORES,
             APPROVE_STOCKTAKE,
+            ALL_ORDERS,
         ),
         _role(
             "service_supervisor",
@@ -110,6 +127,8 @@ ROLES: dict[str, Role] = {
             IMPORT_CUSTOMERS,
             VIEW_AUDIT,
             VIEW_PARTS,
+            FRONT_DESK,
+            _order("settle"),
         ),
         _role(
             "service_advisor",
@@ -119,6 +138,7 @@ ROLES: dict[str, Role] = {
             EDIT_CUSTOMERS,
             EXPORT_CUSTOMERS,
             VIEW_PARTS,
+            FRONT_DESK,
         ),
         _role(
             "workshop_manager",
@@ -128,6 +148,8 @@ ROLES: dict[str, Role] = {
             _crud("org.team", "add", "change"),
             VIEW_CUSTOMERS,
             VIEW_PARTS,
+            VIEW_ORDERS,
+            _order("dispatch", "qc"),
         ),
         _role(
             "dispatcher",
@@ -136,6 +158,8 @@ ROLES: dict[str, Role] = {
             VIEW_PEOPLE,
             VIEW_CUSTOMERS,
             VIEW_PARTS,
+            VIEW_ORDERS,
+            _order("dispatch"),
         ),
         _role(
             "technician",
@@ -144,6 +168,8 @@ ROLES: dict[str, Role] = {
             VIEW_ORG,
             VIEW_CUSTOMERS,
             VIEW_PARTS,
+            VIEW_ORDERS,
+            _order("work", "complete"),
         ),
         _role(
             "technical_advisor",
@@ -153,6 +179,8 @@ ROLES: dict[str, Role] = {
             VIEW_CUSTOMERS,
             _crud("customers.asset", "change"),
             VIEW_PARTS,
+            VIEW_ORDERS,
+            _order("qc"),
         ),
         _role(
             "qc_inspector",
@@ -161,6 +189,8 @@ ROLES: dict[str, Role] = {
             VIEW_ORG,
             VIEW_CUSTOMERS,
             VIEW_PARTS,
+            VIEW_ORDERS,
+            _order("qc"),
         ),
         _role(
             "parts_manager",
@@ -170,6 +200,7 @@ ROLES: dict[str, Role] = {
             RUN_STORES,
             APPROVE_STOCKTAKE,
             VIEW_AUDIT,
+            VIEW_ORDERS,
         ),
         _role(
             "parts_keeper",
@@ -177,6 +208,7 @@ ROLES: dict[str, Role] = {
             _("Catalogue, stock, purchasing, issue and return of parts, stocktake."),
             VIEW_ORG,
             RUN_STORES,
+            VIEW_ORDERS,
         ),
         _role(
             "cashier",
@@ -185,6 +217,8 @@ ROLES: dict[str, Role] = {
             VIEW_ORG,
             VIEW_CUSTOMERS,
             VIEW_PARTS,
+            VIEW_ORDERS,
+            _order("settle"),
         ),
         _role(
             "claims_clerk",
@@ -194,6 +228,7 @@ ROLES: dict[str, Role] = {
             VIEW_CUSTOMERS,
             _crud("customers.asset", "change"),
             VIEW_PARTS,
+            VIEW_ORDERS,
         ),
         _role(
             "customer_care",
@@ -203,6 +238,7 @@ ROLES: dict[str, Role] = {
             EDIT_CUSTOMERS,
             EXPORT_CUSTOMERS,
             IMPORT_CUSTOMERS,
+            VIEW_ORDERS,
         ),
         _role(
             "install_supervisor",
@@ -211,6 +247,9 @@ ROLES: dict[str, Role] = {
             VIEW_PEOPLE,
             _crud("org.team", "add", "change"),
             VIEW_CUSTOMERS,
+            VIEW_ORDERS,
+            _crud("service.serviceorder", "add"),
+            _order("complete", "qc", "dispatch"),
         ),
         _role(
             "hr",
@@ -229,6 +268,7 @@ ROLES: dict[str, Role] = {
             EXPORT_CUSTOMERS,
             VIEW_PARTS,
             STOCK_REPORTS,
+            VIEW_ORDERS,
         ),
     )
 }

@@ -88,7 +88,7 @@ def test_a_second_run_creates_nothing_and_changes_no_row_count(seeded):
 
     again = demo_seed()
 
-    assert again == {"people": 0, "customers": 0, "parts": 0}
+    assert again == {"people": 0, "customers": 0, "parts": 0, "orders": 0}
     assert row_counts() == before
 
 
@@ -115,7 +115,7 @@ def test_the_demo_seed_command_is_idempotent_and_prints_the_sign_ins(seeded, cap
     call_command("demo_seed")
 
     out = capsys.readouterr().out
-    assert "0 people, 0 customers and 0 parts created" in out
+    assert "0 people, 0 customers, 0 parts and 0 orders created" in out
     assert DEMO_PASSWORD in out
     assert all(username in out for username, _person, _roles in demo_signins())
     assert Customer.objects.count() == CUSTOMERS
@@ -154,4 +154,56 @@ def test_demo_parts_department_has_stock_history_and_a_second_run_adds_nothing(s
     labels = {"parts"}
     before = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in labels}
     assert demo_parts(User.objects.get(username=ADMIN_USERNAME), {b.code: b for b in Branch.objects.all()}) == 0
+    assert {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in labels} == before
+
+
+def test_demo_service_orders_stand_at_every_step_through_the_services_and_a_second_run_adds_nothing(seeded):
+    from django.db.models import Sum
+
+    from aftersales.demo.service import BJ01_STORIES, INSPECTIONS, demo_service
+    from aftersales.parts.models import StockBalance, StockDemand, StockMove
+    from aftersales.service.models import OrderEvent, ServiceOrder, ServiceOrderLine
+
+    orders = ServiceOrder.objects.all()
+    assert seeded["orders"] == len(BJ01_STORIES) + 1 + len(INSPECTIONS) == orders.count()
+    statuses = set(orders.filter(branch__code="BJ01").values_list("status", flat=True))
+    assert len(statuses) >= 8 and {"reception", "delivered", "cancelled"} <= statuses
+    delivered = orders.filter(status="delivered")
+    assert delivered.exists() and not delivered.filter(release_pass__isnull=True).exists()
+    assert delivered.first().release_pass.number.startswith("RP-BJ01-")
+    assert orders.filter(promised_at__lt=timezone.now(), status="in_progress").exists()  # late
+    assert orders.filter(rework_count=1, status="in_progress").exists()
+    assert orders.filter(type="accident").exclude(insurer="").exists()
+    assert ServiceOrderLine.objects.filter(order__type="warranty", payer="warranty").exists()
+    assert ServiceOrderLine.objects.filter(consent="pending", order__advisor__username="advisor").exists()
+    assert ServiceOrderLine.objects.filter(job_status="paused").exists()
+    assert ServiceOrderLine.objects.filter(order__status="cancelled", part_state="returned").exists()
+    inspections = orders.filter(branch__code="BJ02", type="inspection", assignee__username="install")
+    assert inspections.count() == 2 and inspections.filter(status="completed").exclude(report="").count() == 1
+    labour = ServiceOrderLine.objects.filter(kind="labour", order__branch__code="BJ01")
+    assert set(labour.values_list("rate", flat=True)) == {Decimal("120.00")}
+    # each step was taken by the demo person whose job it is
+    actors = set(
+        OrderEvent.objects.filter(
+            action__in=["issue_parts", "dispatch", "qc_pass", "settle"], order__branch__code="BJ01"
+        ).values_list("action", "actor__username")
+    )
+    assert actors == {
+        ("issue_parts", "storekeeper"),
+        ("dispatch", "dispatcher"),
+        ("qc_pass", "qc"),
+        ("settle", "cashier"),
+    }
+    assert StockDemand.objects.filter(open=True).count() == 1  # the demo orders left no shortage behind
+    sums = {
+        (row["part"], row["warehouse"]): (row["q"], row["v"])
+        for row in StockMove.objects.values("part", "warehouse").annotate(q=Sum("quantity"), v=Sum("value"))
+    }
+    zero = (Decimal(0), Decimal(0))
+    balances = {(b.part_id, b.warehouse_id): (b.on_hand, b.value) for b in StockBalance.objects.all()}
+    assert {key: sums.get(key, zero) for key in balances} == balances
+
+    labels = {"service", "parts"}
+    before = {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in labels}
+    assert demo_service(User.objects.get(username=ADMIN_USERNAME), {b.code: b for b in Branch.objects.all()}) == 0
     assert {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in labels} == before

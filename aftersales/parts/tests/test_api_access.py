@@ -54,8 +54,16 @@ def shop(warehouse, other_warehouse, part, stock):
 
 
 def test_only_the_stores_roles_post_stock():
-    for perm in ("issue_stock", "receive_stock", "reserve_stock", "transfer_stock", "adjust_stock", "add_warehouse"):
+    for perm in ("issue_stock", "receive_stock", "transfer_stock", "adjust_stock", "add_warehouse"):
         assert roles_with(f"parts.{perm}") == STORE_ROLES, perm
+
+
+def test_the_front_desk_reserves_parts_for_its_orders_but_does_not_move_stock():
+    assert roles_with("parts.reserve_stock") == STORE_ROLES | {
+        "service_advisor",
+        "service_supervisor",
+        "regional_manager",
+    }
 
 
 def test_every_role_but_three_sees_stock():

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     def handle(self, *args, quiet=False, **options):
         created = demo_seed()
         self.stdout.write(
-            f"Demo data: {created['people']} people, {created['customers']} customers and {created.get('parts', 0)} parts created "
+            f"Demo data: {created['people']} people, {created['customers']} customers, {created.get('parts', 0)} parts "
+            f"and {created.get('orders', 0)} orders created "
             "(0 means it was already there)."
         )
         if quiet:
