@@ -75,6 +75,7 @@ def customer_detail(request, pk):
         "customer": customer,
         "assets": list(customer.assets.all()),
         "history": audit_history(customer),
+        "orders": _service_history(request.user, customer=customer.pk),
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -170,8 +171,20 @@ def asset_list(request):
 def asset_detail(request, pk):
     asset = selectors.asset_detail(user=request.user, pk=pk)
     require_perm(request.user, "customers.view_asset")
-    context = {"asset": asset, "history": audit_history(asset)}
+    context = {"asset": asset, "history": audit_history(asset), "orders": _service_history(request.user, asset=asset)}
     return render(request, "customers/asset_detail.html", context)
+
+
+SERVICE_HISTORY_ROWS = 20
+
+
+def _service_history(user, **which) -> list:
+    """The newest service orders of an asset or customer (车历) that the user may see; the service app owns them."""
+    if not user.has_perm("service.view_serviceorder"):
+        return []
+    from aftersales.service.selectors import order_list
+
+    return list(order_list(user=user, **which)[:SERVICE_HISTORY_ROWS])
 
 
 def _asset_form_page(request, form, title, *, customer, asset=None):

@@ -99,6 +99,7 @@ class OrderOut(OrderBrief):
     consented_total: Decimal | None
     rework_count: int
     comeback_of: int | None = Field(alias="comeback_of_id")
+    corrects: int | None = Field(alias="corrects_id")
     release_pass: str | None
     lines: list[LineOut]
     totals: dict[str, Any]
@@ -109,7 +110,7 @@ class OrderOut(OrderBrief):
 SCALAR_FIELDS = (
     "id", "number", "status", "type", "promised_at", "created_at", "mileage", "fuel", "concerns", "walkaround",
     "valuables_acknowledged", "response_due_at", "insurer", "report", "consented_total", "rework_count",
-    "branch_id", "customer_id", "asset_id", "advisor_id", "assignee_id", "comeback_of_id",
+    "branch_id", "customer_id", "asset_id", "advisor_id", "assignee_id", "comeback_of_id", "corrects_id",
 )  # fmt: skip
 
 
@@ -295,3 +296,15 @@ def order_comeback(request, order_id: int, payload: ComebackIn):
     first = resolve(ServiceOrder.objects, request.user, payload.of, "of")
     orders.order_mark_comeback(actor=request.user, order=order, first=first)
     return _detail(request, order.pk)
+
+
+class CorrectionIn(Schema):
+    reason: str = Field(max_length=200)
+
+
+@router.post("/work-orders/{order_id}/correction", response={201: OrderOut, **ERRORS})
+def order_correction(request, order_id: int, payload: CorrectionIn):
+    """A settled order is corrected by a new order linked to it (`corrects`), never edited."""
+    order = selectors.order_detail(user=request.user, pk=order_id)
+    correction = orders.order_correct(actor=request.user, order=order, reason=payload.reason)
+    return Status(201, _detail(request, correction.pk))

@@ -39,7 +39,8 @@ def order_list(
     type: str = "",
     advisor: int | None = None,
     technician: int | None = None,
-    asset: int | None = None,
+    asset=None,
+    customer=None,
     sort: str = "",
 ) -> QuerySet:
     queryset = ServiceOrder.objects.for_user(user).select_related("branch", "customer", "asset", "advisor")
@@ -54,7 +55,9 @@ def order_list(
     if technician:
         queryset = queryset.filter(pk__in=ServiceOrderLine.objects.filter(technician_id=technician).values("order_id"))
     if asset:
-        queryset = queryset.filter(asset_id=asset)
+        queryset = queryset.filter(asset=asset)
+    if customer:
+        queryset = queryset.filter(customer=customer)
     queryset = order_search(queryset, q)
     return queryset.order_by(*ORDER_SORTS.get(sort, ("-id",)))
 

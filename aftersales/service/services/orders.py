@@ -629,3 +629,36 @@ def order_mark_comeback(*, actor, order: ServiceOrder, first: ServiceOrder) -> S
     order.save(update_fields=["comeback_of", "updated_at"])
     order_event(order=order, actor=actor, action="comeback", payload={"of": first.number})
     return order
+
+
+# -- corrections --------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_correct(*, actor, order: ServiceOrder, reason: str = "") -> ServiceOrder:
+    """A settled order is never edited: a correction is a new order for the same customer and asset, linked to it
+    (`corrects`), opened in reception with the reason as its concerns."""
+    require_perm(actor, "service.add_serviceorder")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what the correction is for.")})
+    original = order_locked(order, actor)
+    if original.status not in (S.SETTLED, S.DELIVERED):
+        raise Conflict(
+            _("The order is %(status)s: change it directly; only settled orders are corrected by a new one.")
+            % {"status": status_label(original.status)},
+            code="invalid_status",
+        )
+    correction = order_create(
+        actor=actor,
+        branch=original.branch,
+        customer=original.customer,
+        asset=original.asset,
+        type=original.type if original.type not in VISIT_TYPES else OrderType.REPAIR,
+        concerns=_("Correction of %(number)s: %(reason)s") % {"number": original.number, "reason": reason},
+        mileage=original.mileage,
+    )
+    correction.corrects = original
+    correction.save(update_fields=["corrects", "updated_at"])
+    order_event(order=original, actor=actor, action="corrected", payload={"by": correction.number, "reason": reason})
+    return correction
