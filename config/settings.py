@@ -147,6 +147,11 @@ STORAGES = {
     },
 }
 
+# Uploaded files (walk-around photos). Never served as public files: pages stream them after the access check.
+# With several app servers, MEDIA_ROOT must be storage they all share (an NFS volume, or an S3-style backend).
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

@@ -320,6 +320,13 @@ def _add(actor, order, line: Job | Item, parts) -> object | None:
     return line_add(actor=actor, order=order, kind=LineKind.PART, part=part, quantity=line.quantity, payer=line.payer)
 
 
+def _installation_team(branch):
+    from aftersales.org.choices import TeamKind
+    from aftersales.org.models import Team
+
+    return Team.objects.filter(branch=branch, kind=TeamKind.INSTALLATION, active=True).order_by("id").first()
+
+
 def _tell(story: Story, branch, cast: _Cast, parts: dict[str, Part], number: int) -> ServiceOrder:
     """Open the story's order and take it through the steps up to `story.until`, each as the person whose step it is."""
     advisor = cast[story.advisor]
@@ -339,6 +346,7 @@ def _tell(story: Story, branch, cast: _Cast, parts: dict[str, Part], number: int
         walkaround=walkaround if story.walkaround else None,
         valuables_acknowledged=True,
         insurer=story.insurer,
+        team=_installation_team(branch) if story.type == OrderType.INSTALLATION else None,
     )
     reached = STEPS.index(story.until)
 

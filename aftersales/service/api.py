@@ -13,11 +13,11 @@ from pydantic import BeforeValidator
 
 from aftersales.core.api import ErrorOut, ListOut, api_page, require_api_perm, resolve
 from aftersales.customers.models import Asset, Customer
-from aftersales.org.models import Branch, User
+from aftersales.org.models import Branch, Team, User
 from aftersales.parts.models import Part
 from aftersales.service import selectors
 from aftersales.service.models import ServiceOrder
-from aftersales.service.services import jobs, lines, orders
+from aftersales.service.services import installation, jobs, lines, orders
 from aftersales.service.totals import order_totals
 
 router = Router(tags=["service orders"])
@@ -83,7 +83,9 @@ class OrderBrief(Schema):
     asset: int | None = Field(alias="asset_id")
     advisor: int | None = Field(alias="advisor_id")
     assignee: int | None = Field(alias="assignee_id")
+    team: int | None = Field(alias="team_id")
     promised_at: datetime.datetime | None
+    scheduled_at: datetime.datetime | None
     created_at: datetime.datetime
 
 
@@ -96,6 +98,7 @@ class OrderOut(OrderBrief):
     response_due_at: datetime.datetime | None
     insurer: str
     report: str
+    acceptance: dict[str, Any]
     consented_total: Decimal | None
     rework_count: int
     comeback_of: int | None = Field(alias="comeback_of_id")
@@ -111,6 +114,7 @@ SCALAR_FIELDS = (
     "id", "number", "status", "type", "promised_at", "created_at", "mileage", "fuel", "concerns", "walkaround",
     "valuables_acknowledged", "response_due_at", "insurer", "report", "consented_total", "rework_count",
     "branch_id", "customer_id", "asset_id", "advisor_id", "assignee_id", "comeback_of_id", "corrects_id",
+    "team_id", "scheduled_at", "acceptance",
 )  # fmt: skip
 
 
@@ -148,6 +152,8 @@ class OrderIn(Schema):
     valuables_acknowledged: bool = False
     insurer: str = Field("", max_length=100)
     response_due_at: datetime.datetime | None = None
+    team: int | None = None  # installation: its installation team (required)
+    scheduled_at: datetime.datetime | None = None  # installation: when the team is on site
 
 
 @router.get("/work-orders", response={200: ListOut[OrderBrief], **ERRORS})
@@ -178,9 +184,10 @@ def order_create(request, payload: OrderIn):
         assignee = User.objects.filter(pk=payload.assignee, is_active=True).first()
         if assignee is None:
             resolve(ServiceOrder.objects.none(), request.user, payload.assignee, "assignee")
-    data = payload.dict(exclude={"branch", "customer", "asset", "assignee"})
+    team = resolve(Team.objects, request.user, payload.team, "team")
+    data = payload.dict(exclude={"branch", "customer", "asset", "assignee", "team"})
     order = orders.order_create(
-        actor=request.user, branch=branch, customer=customer, asset=asset, assignee=assignee, **data
+        actor=request.user, branch=branch, customer=customer, asset=asset, assignee=assignee, team=team, **data
     )
     return Status(201, _detail(request, order.pk))
 
@@ -284,6 +291,24 @@ def job_action(request, line_id: int, action: JobAction, payload: JobActionIn | 
     payload = payload or JobActionIn()
     self_check = payload.self_check.dict() if payload.self_check else None
     return jobs.job_act(actor=request.user, line=line, action=action, reason=payload.reason, self_check=self_check)
+
+
+class AcceptanceIn(Schema):
+    """The customer's acceptance of an installation: each self-check item (code → passed), who signed, how."""
+
+    checks: dict[str, bool]
+    signed_by: str = Field(max_length=60)
+    method: str
+    notes: str = Field("", max_length=500)
+
+
+@router.post("/work-orders/{order_id}/acceptance", response={200: OrderOut, **ERRORS})
+def order_acceptance(request, order_id: int, payload: AcceptanceIn):
+    """Record the customer's acceptance (验收) of an installation in quality check; the check then may pass."""
+    order = selectors.order_detail(user=request.user, pk=order_id)
+    require_api_perm(request, "service.view_serviceorder")
+    installation.order_acceptance_record(actor=request.user, order=order, **payload.dict())
+    return _detail(request, order.pk)
 
 
 class ComebackIn(Schema):

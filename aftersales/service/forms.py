@@ -15,10 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.customers.choices import AssetKind
 from aftersales.customers.models import Asset, Customer
+from aftersales.org.choices import TeamKind
+from aftersales.org.models import Team
 from aftersales.org.roles import ROLES
 from aftersales.parts.forms_stock import PartCodeField, quantity_field
 from aftersales.service.choices import VISIT_TYPES, ConsentMethod, FuelLevel, OrderType, Payer, PaymentMethod
 from aftersales.service.forms_appointments import DateTimeLocalInput, booking_branches
+from aftersales.service.services.installation import INSTALLATION_CHECKS
 
 #: The exterior and interior areas of the walk-around check (环车检查), in the order one walks round a car.
 WALKAROUND_AREAS = (
@@ -51,6 +54,22 @@ def person_name(user) -> str:
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return person_name(obj)
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    """An installation team, shown with its branch (the service checks it is the order's branch's)."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.branch.code} · {obj.name}"
+
+
+def installation_teams_for(user):
+    """The active installation teams of the branches the user books into."""
+    return (
+        Team.objects.filter(branch__in=booking_branches(user).values("pk"), kind=TeamKind.INSTALLATION, active=True)
+        .select_related("branch")
+        .order_by("branch__code", "name")
+    )
 
 
 def work_roles() -> list[str]:
@@ -117,6 +136,13 @@ class ReceptionForm(forms.Form):
         help_text=_("Who makes the visit."),
     )
     response_due_at = forms.DateTimeField(label=_("Response deadline"), required=False, widget=DateTimeLocalInput())
+    team = TeamChoiceField(
+        label=_("Installation team"),
+        queryset=Team.objects.none(),
+        required=False,
+        help_text=_("The team that installs on site."),
+    )
+    scheduled_at = forms.DateTimeField(label=_("Scheduled for"), required=False, widget=DateTimeLocalInput())
     valuables_acknowledged = forms.BooleanField(
         label=_("The customer was reminded to take their valuables, and acknowledged it"), required=False
     )
@@ -129,6 +155,7 @@ class ReceptionForm(forms.Form):
         assets = Asset.objects.filter(customer=customer, active=True) if customer else Asset.objects.none()
         self.fields["asset"].queryset = assets.order_by("id")
         self.fields["assignee"].queryset = assignees_for(user)
+        self.fields["team"].queryset = installation_teams_for(user)
         self.damage_fields = []
         for index, area in enumerate(WALKAROUND_AREAS):
             name = f"damage_{index}"
@@ -180,6 +207,7 @@ class ReceptionForm(forms.Form):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         visit = data["type"] in VISIT_TYPES
+        installation = data["type"] == OrderType.INSTALLATION
         return {
             "branch": data["branch"],
             "customer": data["customer"],
@@ -194,6 +222,8 @@ class ReceptionForm(forms.Form):
             "insurer": data["insurer"] if data["type"] == OrderType.ACCIDENT else "",
             "assignee": data["assignee"] if visit else None,
             "response_due_at": data["response_due_at"] if visit else None,
+            "team": data["team"] if installation else None,
+            "scheduled_at": data["scheduled_at"] if installation else None,
         }
 
 
@@ -393,6 +423,41 @@ class SettleForm(ActionForm):
             self.field_map[f"payments.{index}.amount"] = f"amount_{row}"
             payments.append({"method": self.cleaned_data[f"method_{row}"], "amount": amount})
         return {"payments": payments}
+
+
+class AcceptanceForm(forms.Form):
+    """The customer's acceptance of an installation (验收): a box per self-check item (ticked: passed), who signed
+    and how. `data_for_service()` is what `installation.order_acceptance_record` takes."""
+
+    signed_by = forms.CharField(
+        label=_("Signed by"), max_length=60, help_text=_("The customer, or who accepted the work for them.")
+    )
+    method = forms.ChoiceField(label=_("How the customer signed"), choices=ConsentMethod.choices)
+    notes = forms.CharField(label=_("Notes"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "acceptance")
+        super().__init__(*args, **kwargs)
+        self.check_fields = []
+        for code, label in INSTALLATION_CHECKS:
+            name = f"check_{code}"
+            self.fields[name] = forms.BooleanField(label=label, required=False)
+            self.check_fields.append(name)
+        self.field_map = {"checks": NON_FIELD_ERRORS}
+        self.order_fields([*self.check_fields, "signed_by", "method", "notes"])
+
+    @property
+    def checks_bound(self):
+        return [self[name] for name in self.check_fields]
+
+    def data_for_service(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "checks": {code: bool(data.get(f"check_{code}")) for code, _label in INSTALLATION_CHECKS},
+            "signed_by": data["signed_by"],
+            "method": data["method"],
+            "notes": data["notes"],
+        }
 
 
 class CompleteForm(ActionForm):

@@ -80,6 +80,21 @@ class ServiceOrder(TimeStampedModel):
     insurer = models.CharField(_("insurer"), max_length=100, blank=True)
     insurance_claim_no = models.CharField(_("insurance claim number"), max_length=60, blank=True)
     report = models.TextField(_("report"), blank=True)
+    team = models.ForeignKey(
+        "org.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_orders",
+        verbose_name=_("installation team"),
+    )
+    scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    acceptance = models.JSONField(
+        _("acceptance"),
+        default=dict,
+        blank=True,
+        help_text=_("The installation's self-check items and the customer's sign-off."),
+    )
     warehouse = models.ForeignKey(
         "parts.Warehouse",
         null=True,
@@ -414,3 +429,28 @@ class BranchServiceSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.branch)
+
+
+def order_photo_path(photo, filename: str) -> str:
+    return f"orders/{photo.order.branch.code}/{photo.order.number}/{filename}"
+
+
+class OrderPhoto(models.Model):
+    """A photo of the walk-around check (damage at reception) or of the finished work."""
+
+    order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="photos", verbose_name=_("order"))
+    image = models.ImageField(_("photo"), upload_to=order_photo_path)
+    area = models.CharField(_("area"), max_length=40, blank=True)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.area or self.caption}"

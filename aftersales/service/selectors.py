@@ -3,7 +3,7 @@
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from aftersales.core.access import get_for_user_or_404
-from aftersales.service.models import OrderEvent, ServiceOrder, ServiceOrderLine
+from aftersales.service.models import OrderEvent, OrderPhoto, ServiceOrder, ServiceOrderLine
 
 ORDER_SORTS = {
     "number": ("number",),
@@ -63,9 +63,18 @@ def order_list(
 
 
 def order_detail(*, user, pk) -> ServiceOrder:
-    """One order with its lines, events, payments, consents and release pass (a fixed number of queries)."""
+    """One order with its lines, events, payments, consents, photos and release pass (a fixed number of queries)."""
     queryset = ServiceOrder.objects.select_related(
-        "branch", "customer", "asset", "advisor", "assignee", "warehouse", "comeback_of", "corrects", "release_pass"
+        "branch",
+        "customer",
+        "asset",
+        "advisor",
+        "assignee",
+        "warehouse",
+        "comeback_of",
+        "corrects",
+        "release_pass",
+        "team",
     ).prefetch_related(
         Prefetch(
             "lines",
@@ -74,6 +83,7 @@ def order_detail(*, user, pk) -> ServiceOrder:
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor__employee").order_by("id")),
         "payments",
         "consents",
+        Prefetch("photos", queryset=OrderPhoto.objects.select_related("uploaded_by__employee").order_by("id")),
     )
     return get_for_user_or_404(queryset, user, pk=pk)
 

@@ -198,10 +198,7 @@ def _balances_select(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], S
     for start in range(0, len(keys), LOCK_CHUNK):
         chunk = keys[start : start + LOCK_CHUNK]
         pairs = ", ".join(["(%s, %s)"] * len(chunk))
-        sql = (
-            f"SELECT * FROM {table} WHERE (part_id, warehouse_id) IN ({pairs}) "
-            f"ORDER BY part_id, warehouse_id{lock}"
-        )
+        sql = f"SELECT * FROM {table} WHERE (part_id, warehouse_id) IN ({pairs}) ORDER BY part_id, warehouse_id{lock}"
         for balance in StockBalance.objects.raw(sql, [value for key in chunk for value in key]):
             found[(balance.part_id, balance.warehouse_id)] = balance
     return found

@@ -322,7 +322,13 @@ def test_the_defect_page_returns_it_to_the_supplier_after_confirmation(client, w
 
 def test_a_refused_defect_is_shown_on_the_form(client, warehouse, in_stock, keeper, admin_user):
     ledger.stock_reserve(actor=admin_user, warehouse=warehouse, part=in_stock, quantity=10, reference="WO-3")
-    data = {"part": in_stock.code, "warehouse": warehouse.pk, "quantity": "2", "reason": "外壳破裂", "source": "receipt"}
+    data = {
+        "part": in_stock.code,
+        "warehouse": warehouse.pk,
+        "quantity": "2",
+        "reason": "外壳破裂",
+        "source": "receipt",
+    }
 
     response = client.post(CREATE, data)
 

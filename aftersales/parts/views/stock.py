@@ -349,7 +349,11 @@ def move_reverse(request, pk):
 
 def _moved(verb: str):
     def message(move) -> str:
-        return verb % {"quantity": quantity_text(abs(move.quantity)), "part": move.part.code, "warehouse": move.warehouse.code}
+        return verb % {
+            "quantity": quantity_text(abs(move.quantity)),
+            "part": move.part.code,
+            "warehouse": move.warehouse.code,
+        }
 
     return message
 
@@ -708,7 +712,11 @@ def reservation_issue(request, pk):
         messages.success(
             request,
             _("Issued %(quantity)s × %(part)s against %(reference)s.")
-            % {"quantity": quantity_text(-move.quantity), "part": reservation.part.code, "reference": reservation.reference},
+            % {
+                "quantity": quantity_text(-move.quantity),
+                "part": reservation.part.code,
+                "reference": reservation.reference,
+            },
         )
         return redirect("parts:move_detail", pk=move.pk)
     return redirect("parts:reservation_detail", pk=reservation.pk)

@@ -65,7 +65,8 @@ TRANSITION_PERMS: dict[str, tuple[str, ...]] = {
 #: Statuses that take a place of the hour's capacity.
 HOLDING = (A.BOOKED, A.ARRIVED)
 #: Order types a customer books a visit for; inspections and call-outs are visits by staff, created as orders.
-APPOINTMENT_TYPES = tuple(t for t in OrderType if t not in VISIT_TYPES)
+#: Workshop bookings: visits (inspection, call-out) and installations (scheduled on their order, with a team) are not booked here.
+APPOINTMENT_TYPES = tuple(t for t in OrderType if t not in VISIT_TYPES and t != OrderType.INSTALLATION)
 #: The opening hours the day view shows as rows (08:00 to 18:00: the hours starting 08 … 17).
 DAY_HOURS = range(8, 18)
 APPOINTMENT_FIELDS = ("branch", "customer", "asset", "starts_at", "type", "request", "advisor", "notes", "status")

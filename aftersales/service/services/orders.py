@@ -35,6 +35,7 @@ from aftersales.service.choices import (
     PaymentMethod,
 )
 from aftersales.service.models import OrderConsent, Payment, ReleasePass, ServiceOrder, ServiceOrderLine
+from aftersales.service.services import installation
 from aftersales.service.services.common import branch_settings, order_event, order_locked, status_label
 from aftersales.service.totals import order_totals
 
@@ -62,10 +63,14 @@ def order_create(
     valuables_acknowledged: bool = False,
     insurer: str = "",
     response_due_at=None,
+    team=None,
+    scheduled_at=None,
 ) -> ServiceOrder:
     """Open an order (接待) numbered `WO-<branch>-<day>-NNNN` in status `reception`.
 
-    An inspection or call-out order is a visit: it names its `assignee` and starts `dispatched`.
+    An inspection or call-out order is a visit: it names its `assignee` and starts `dispatched`. An installation
+    order names its installation `team` (an active installation team of the branch) and may be `scheduled_at` a
+    time on site; other types take neither.
     """
     require_perm(actor, "service.add_serviceorder")
     errors = {}
@@ -82,6 +87,7 @@ def order_create(
         errors["assignee"] = [_("Choose someone who works at this branch.")]
     if mileage not in (None, "") and (not str(mileage).isdigit()):
         errors["mileage"] = [_("Enter a whole number of kilometres.")]
+    errors.update(_installation_errors(type=type, branch=branch, team=team, scheduled_at=scheduled_at))
     if errors:
         raise ValidationError(errors)
     order = ServiceOrder(
@@ -101,12 +107,17 @@ def order_create(
         promised_at=promised_at,
         response_due_at=response_due_at,
         insurer=(insurer or "").strip(),
+        team=team,
+        scheduled_at=scheduled_at,
         warehouse=warehouse_default_for(branch),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    order.full_clean(exclude=["number", "advisor", "assignee", "created_by", "warehouse", "customer", "asset"])
+    order.full_clean(exclude=["number", "advisor", "assignee", "created_by", "warehouse", "customer", "asset", "team"])
     order.save()
-    order_event(order=order, actor=actor, action="create", to_status=order.status, payload={"type": type})
+    created = {"type": type}
+    if team is not None:
+        created["team"] = team.name
+    order_event(order=order, actor=actor, action="create", to_status=order.status, payload=created)
     if visit:
         _notify(
             [assignee],
@@ -115,6 +126,19 @@ def order_create(
             _("%(number)s: a %(type)s visit is yours.") % {"number": order.number, "type": order.get_type_display()},
         )
     return order
+
+
+def _installation_errors(*, type, branch, team, scheduled_at) -> dict:
+    """An installation order needs its installation team; the team and the schedule belong to installations only."""
+    if type == OrderType.INSTALLATION:
+        problems = installation.installation_team_errors(branch=branch, team=team)
+        return {"team": problems} if problems else {}
+    errors = {}
+    if team is not None:
+        errors["team"] = [_("Only installation orders have an installation team.")]
+    if scheduled_at is not None:
+        errors["scheduled_at"] = [_("Only installation orders are scheduled on site.")]
+    return errors
 
 
 def _works_at(user, branch) -> bool:
@@ -365,6 +389,17 @@ def order_dispatch(*, actor, order: ServiceOrder, assignments: list | None = Non
                 raise ValidationError({f"assignments.{index}.technician": _("Choose a technician.")})
             if not _works_at(technician, order.branch):
                 raise ValidationError({f"assignments.{index}.technician": _("Choose a technician of this branch.")})
+            if (
+                order.type == OrderType.INSTALLATION
+                and order.team_id
+                and not installation.team_member(technician, order.team)
+            ):
+                raise ValidationError(
+                    {
+                        f"assignments.{index}.technician": _("Choose a member of the installation team %(team)s.")
+                        % {"team": order.team.name}
+                    }
+                )
             line.technician, line.job_status = technician, JobStatus.ASSIGNED
             line.save(update_fields=["technician", "job_status", "updated_at"])
             done.append({"line": line.pk, "technician": technician.pk})
@@ -392,9 +427,12 @@ def _id(data, key):
 
 @transaction.atomic
 def order_qc_pass(*, actor, order: ServiceOrder, notes: str = "") -> ServiceOrder:
-    """The inspector passes the order (质检): it is ready for settlement and the advisor is told."""
+    """The inspector passes the order (质检): it is ready for settlement and the advisor is told. An installation
+    passes only over the customer's acceptance with every self-check item passed (`installation.acceptance_require`)."""
 
     def apply(order):
+        if order.type == OrderType.INSTALLATION:
+            installation.acceptance_require(order)
         order.completed_at = timezone.now()
         _notify(
             [order.advisor],
@@ -657,6 +695,7 @@ def order_correct(*, actor, order: ServiceOrder, reason: str = "") -> ServiceOrd
         type=original.type if original.type not in VISIT_TYPES else OrderType.REPAIR,
         concerns=_("Correction of %(number)s: %(reason)s") % {"number": original.number, "reason": reason},
         mileage=original.mileage,
+        team=original.team,
     )
     correction.corrects = original
     correction.save(update_fields=["corrects", "updated_at"])

@@ -20,7 +20,7 @@ from aftersales.parts.services.receipts import ReceiptLineIn, stock_receive
 from aftersales.parts.tests.factories import PartFactory
 from aftersales.service.choices import VISIT_TYPES, LineKind, OrderStatus, OrderType
 from aftersales.service.models import ServiceOrder, ServiceOrderLine
-from aftersales.service.services import jobs, lines, orders
+from aftersales.service.services import installation, jobs, lines, orders
 from aftersales.service.totals import order_totals
 
 S = OrderStatus
@@ -100,6 +100,25 @@ class Shop:
         self.part = PartFactory(code="OF-1", name="机油滤清器", retail_price=Decimal("58.00"))
         stock_in(admin, self.warehouse, self.part, 10, "30.00")
         self._clients = {}
+        self._install_team = None
+
+    @property
+    def install_team(self):
+        """BJ01's installation team (made on first use), the shop's technician its member."""
+        if self._install_team is None:
+            from aftersales.org.models import Employee, Team
+
+            self._install_team = Team.objects.create(branch=self.branch, name="安装一组", kind="installation")
+            Employee.objects.filter(user=self.technician).update(team=self._install_team)
+            self.technician.refresh_from_db()
+        return self._install_team
+
+    def accept(self, order, actor=None, **failed):
+        """Record the customer's acceptance of an installation: every item passed unless named `code=False`."""
+        checks = {code: failed.get(code, True) for code in installation.CHECK_CODES}
+        return installation.order_acceptance_record(
+            actor=actor or self.qc, order=order, checks=checks, signed_by="业主本人", method="signature"
+        )
 
     def api(self, user):
         """One bearer-token client per user (a token is issued once)."""
@@ -121,6 +140,7 @@ class Shop:
             mileage=12000,
             concerns="保养，刹车有异响",
             assignee=assignee,
+            team=self.install_team if type == OrderType.INSTALLATION else None,
         )
 
     def add_labour(self, order, name="更换机油机滤", hours="1.5", rate="120", payer="customer", **extra):
@@ -214,6 +234,8 @@ class Shop:
             jobs.job_act(actor=self.technician, line=second, action="start")
             self.finish(second)
         elif status == S.COMPLETED:
+            if order.type == OrderType.INSTALLATION:
+                self.accept(order)
             orders.order_qc_pass(actor=self.qc, order=order)
         elif status == S.SETTLED:
             if not issue:

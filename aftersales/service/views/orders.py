@@ -48,6 +48,7 @@ from aftersales.service.choices import (
 )
 from aftersales.service.forms import (
     ACTION_FORMS,
+    AcceptanceForm,
     ActionForm,
     ComebackForm,
     LabourLineForm,
@@ -59,6 +60,7 @@ from aftersales.service.forms import (
 )
 from aftersales.service.forms_appointments import advisors_for, booking_branches
 from aftersales.service.models import ServiceOrder
+from aftersales.service.services import installation
 from aftersales.service.services import lines as line_services
 from aftersales.service.services import orders as order_services
 from aftersales.service.services.common import branch_settings
@@ -85,7 +87,12 @@ EVENT_LABELS = {
     "job_finish": gettext_lazy("Job finished"),
     "status": gettext_lazy("Status moved with the jobs"),
     "comeback": gettext_lazy("Marked as a comeback"),
+    "acceptance": gettext_lazy("Customer acceptance recorded"),
+    "photo_added": gettext_lazy("Photo added"),
+    "photo_removed": gettext_lazy("Photo removed"),
+    "corrected": gettext_lazy("Corrected by a new order"),
 }
+QC = "service.qc_serviceorder"
 
 
 def _order(request, pk) -> ServiceOrder:
@@ -207,6 +214,43 @@ def _comeback_candidates(user, order) -> list[ServiceOrder]:
     )
 
 
+def _technicians(order) -> list:
+    """Who the order's jobs may go to: the branch's technicians; for an installation with a team, its members."""
+    people = technicians_for(order.branch)
+    if order.type == OrderType.INSTALLATION and order.team_id:
+        team = order.team
+        people = [user for user in people if installation.team_member(user, team)]
+    return people
+
+
+def _acceptance_form_shown(user, order) -> bool:
+    """The acceptance is recorded on an installation in quality check, by who may pass or fail the check."""
+    return order.type == OrderType.INSTALLATION and order.status == OrderStatus.QUALITY_CHECK and user.has_perm(QC)
+
+
+def _acceptance(order) -> dict | None:
+    """The recorded acceptance as the page shows it: each item's result, who signed, how, when, recorded by whom."""
+    record = order.acceptance if isinstance(order.acceptance, dict) else {}
+    if not record:
+        return None
+    at = record.get("at")
+    try:
+        at = datetime.datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        at = None
+    events = [event for event in order.events.all() if event.action == installation.ACCEPTANCE_EVENT]
+    recorder = events[-1].actor if events else None
+    return {
+        "rows": installation.acceptance_rows(record),
+        "passed": not installation.failed_items(record),
+        "signed_by": record.get("signed_by", ""),
+        "method": _label(ConsentMethod, record.get("method", "")),
+        "at": at,
+        "by": person_name(recorder) if recorder else "",
+        "notes": record.get("notes", ""),
+    }
+
+
 def _walkaround(order) -> list[dict]:
     record = order.walkaround if isinstance(order.walkaround, dict) else {}
     return [
@@ -227,7 +271,7 @@ def _page(request, order: ServiceOrder, *, bound: dict | None = None):
     if over_consented_total(order, live):  # only then does the branch's margin matter (one query)
         margin = branch_settings(order.branch).over_estimate_margin
     names = actions_for(user, order, lines, margin=margin)
-    technicians = technicians_for(order.branch) if "dispatch" in names else []
+    technicians = _technicians(order) if "dispatch" in names else []
     panel = []
     for name in names:
         form = bound.get(name) or _action_form(name, order, lines, totals, technicians=technicians)
@@ -279,6 +323,11 @@ def _page(request, order: ServiceOrder, *, bound: dict | None = None):
         "comeback_form": comeback_form,
         "timeline": _timeline(order, lines, technicians),
         "release_pass": getattr(order, "release_pass", None) if order.status == OrderStatus.DELIVERED else None,
+        "acceptance": _acceptance(order) if order.type == OrderType.INSTALLATION else None,
+        "acceptance_form": bound.get("acceptance")
+        or (
+            AcceptanceForm(initial={"signed_by": order.customer.name}) if _acceptance_form_shown(user, order) else None
+        ),
     }
     return render(request, "service/order_detail.html", context)
 
@@ -296,7 +345,7 @@ def order_action(request, pk, action):
     if action not in TRANSITIONS:
         raise Http404
     lines = list(order.lines.all())
-    technicians = technicians_for(order.branch) if action == "dispatch" else []
+    technicians = _technicians(order) if action == "dispatch" else []
     form = _action_form(action, order, lines, order_totals(lines), data=request.POST, technicians=technicians)
     if not form.is_valid():
         return _page(request, order, bound={action: form})
@@ -314,6 +363,31 @@ def order_action(request, pk, action):
         % {"action": TRANSITIONS[action].label, "status": moved.get_status_display()},
     )
     return redirect(order.get_absolute_url())
+
+
+@require_POST
+@login_required
+def order_acceptance(request, pk):
+    """Record the customer's acceptance (验收) of an installation in quality check."""
+    order = _order(request, pk)
+    require_perm(request.user, QC)
+    form = AcceptanceForm(request.POST)
+    if form.is_valid():
+        try:
+            installation.order_acceptance_record(actor=request.user, order=order, **form.data_for_service())
+        except ValidationError as exc:
+            apply_form_errors(form, exc, field_map=form.field_map)
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return redirect(order.get_absolute_url())
+        else:
+            order.refresh_from_db(fields=["acceptance"])
+            if installation.failed_items(order.acceptance):
+                messages.warning(request, _("Acceptance recorded: some items failed. Send the work back for rework."))
+            else:
+                messages.success(request, _("Acceptance recorded: every item passed."))
+            return redirect(f"{order.get_absolute_url()}#acceptance")
+    return _page(request, order, bound={"acceptance": form})
 
 
 @require_POST
@@ -434,6 +508,18 @@ def _facts(event, line_names: dict, people: dict) -> list[tuple[str, str]]:
 
     if action == "create":
         add(_("Type"), _label(OrderType, payload.get("type", "")))
+        add(_("Installation team"), payload.get("team"))
+    elif action == installation.ACCEPTANCE_EVENT:
+        add(_("Signed by"), payload.get("signed_by"))
+        failed = payload.get("failed")
+        if isinstance(failed, list):
+            labels = installation.CHECK_LABELS
+            add(
+                _("Result"),
+                _("failed: %(items)s") % {"items": "、".join(str(labels.get(code, code)) for code in failed)}
+                if failed
+                else _("every item passed"),
+            )
     elif action in ("line_added", "line_cancelled"):
         add(_("Item"), payload.get("name"))
         add(_("Payer"), _label(Payer, payload.get("payer", "")))
@@ -498,4 +584,5 @@ urlpatterns = [
     path("orders/<int:pk>/lines/new/<str:kind>/", order_line_add, name="order_line_add"),
     path("orders/<int:pk>/lines/<int:line_pk>/cancel/", order_line_cancel, name="order_line_cancel"),
     path("orders/<int:pk>/comeback/", order_comeback, name="order_comeback"),
+    path("orders/<int:pk>/acceptance/", order_acceptance, name="order_acceptance"),
 ]
