@@ -33,8 +33,8 @@ from aftersales.service.choices import (
     PartState,
     PaymentMethod,
 )
-from aftersales.service.forms import ApproveForm, LabourLineForm, PartLineForm, QcPassForm
-from aftersales.service.forms_appointments import AppointmentForm, ArriveForm
+from aftersales.service.forms import ApproveForm, LabourLineForm, PartLineForm, QcPassForm, ReceptionForm
+from aftersales.service.forms_appointments import AppointmentForm
 from aftersales.service.models import Appointment, AppointmentStatus, Payment, ReleasePass, ServiceOrder
 
 pytestmark = pytest.mark.browser
@@ -260,13 +260,16 @@ def test_a_car_goes_from_appointment_to_delivery_through_the_pages_of_each_role(
     row.get_by_role("link", name="张伟").click()
     expect(advisor).to_have_url(re.compile(rf"/service/appointments/{appointment.pk}/$"))
 
-    # When the customer arrives: mileage, promised time and what they say, then the order is opened
+    # When the customer arrives they are received at reception: the full reception form, from the appointment
     arrival = advisor.get_by_role("region", name=ui_text("The customer has arrived"), exact=True)
+    arrival.get_by_role("link", name=ui_text("Receive at reception"), exact=True).click()
+    expect(advisor).to_have_url(re.compile(r"/service/orders/new/\?appointment="))
     assert unlabelled_fields(advisor) == []
-    arrival.get_by_label(field(ArriveForm, "mileage"), exact=True).fill("12000")
-    arrival.get_by_label(field(ArriveForm, "promised_at"), exact=True).fill(local_input(promised))
-    arrival.get_by_label(field(ArriveForm, "concerns"), exact=True).fill("起步时有异响")
-    arrival.get_by_role("button", name=ui_text("Open the service order"), exact=True).click()
+    advisor.get_by_label(field(ReceptionForm, "mileage"), exact=True).fill("12000")
+    advisor.get_by_label(field(ReceptionForm, "promised_at"), exact=True).fill(local_input(promised))
+    advisor.get_by_label(field(ReceptionForm, "concerns"), exact=True).fill("起步时有异响")
+    advisor.get_by_label(field(ReceptionForm, "valuables_acknowledged"), exact=True).check()
+    advisor.get_by_role("button", name=ui_text("Open the service order"), exact=True).click()
 
     # Then they land on the new order, at reception, for the appointment's customer and car
     expect(advisor).to_have_url(re.compile(r"/service/orders/\d+/$"))

@@ -569,10 +569,10 @@ def test_no_show_page_before_the_time_says_why_and_changes_nothing(pages, adviso
 def test_the_detail_page_offers_the_moves_the_table_and_the_role_allow(pages, advisor, book, person):
     appointment = book(at(10))
     page = text(pages(advisor).get(reverse("service:appointment_detail", args=[appointment.pk])))
-    assert "Open the service order" in page and "Cancel the appointment" in page and "No-show" not in page
+    assert "Receive at reception" in page and "Cancel the appointment" in page and "No-show" not in page
 
     reader = text(pages(person("cashier")).get(reverse("service:appointment_detail", args=[appointment.pk])))
-    assert "Open the service order" not in reader and "Cancel the appointment" not in reader
+    assert "Receive at reception" not in reader and "Cancel the appointment" not in reader
 
 
 def test_arrival_page_redirects_to_the_new_order(pages, advisor, book, monkeypatch):

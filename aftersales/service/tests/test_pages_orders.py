@@ -757,3 +757,51 @@ def test_a_finance_clerk_reads_orders_but_is_offered_no_step(pages, person, advi
     order = open_order(advisor, branch, vehicle)
     response = pages(person("finance")).get(detail(order))
     assert response.status_code == 200 and offered(response) == set() and response.context["line_forms"] == {}
+
+
+# -- reception of a booked customer -------------------------------------------------------------------------------------
+
+
+def test_receiving_a_booked_customer_opens_the_order_through_the_reception_form_and_marks_the_arrival(
+    pages, advisor, branch, vehicle
+):
+    from aftersales.service.models import Appointment, AppointmentStatus
+
+    booked = Appointment.objects.create(
+        branch=branch,
+        customer=vehicle.customer,
+        asset=vehicle,
+        starts_at=timezone.now() + datetime.timedelta(hours=1),
+        type="maintenance",
+        request="保养",
+    )
+    client = pages(advisor)
+    form_url = f"{reverse('service:order_create')}?appointment={booked.pk}&customer={vehicle.customer_id}"
+    assert f'name="appointment" value="{booked.pk}"' in client.get(form_url).content.decode()
+
+    response = client.post(
+        reverse("service:order_create"),
+        {**reception_data(vehicle, branch, type="maintenance"), "appointment": booked.pk},
+    )
+
+    order = ServiceOrder.objects.get()
+    booked.refresh_from_db()
+    assert response.status_code == 302 and response["Location"] == detail(order)
+    assert (booked.status, booked.order) == (AppointmentStatus.ARRIVED, order)
+    assert order.walkaround["items"] and order.valuables_acknowledged and order.fuel == "50"
+    assert "保养" in order.concerns and "刹车时有异响" in order.concerns
+
+
+def test_a_booked_customer_still_needs_the_valuables_reminder(pages, advisor, branch, vehicle):
+    from aftersales.service.models import Appointment, AppointmentStatus
+
+    booked = Appointment.objects.create(
+        branch=branch, customer=vehicle.customer, asset=vehicle, starts_at=timezone.now(), type="repair", request="异响"
+    )
+    data = {**reception_data(vehicle, branch, valuables_acknowledged=None), "appointment": booked.pk}
+
+    response = pages(advisor).post(reverse("service:order_create"), data)
+
+    assert response.status_code == 200 and not ServiceOrder.objects.exists()
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.BOOKED

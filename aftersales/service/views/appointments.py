@@ -140,7 +140,7 @@ def appointment_detail(request, pk):
     context = {
         "appointment": appointment,
         "actions": actions,
-        "arrive_form": ArriveForm() if AppointmentStatus.ARRIVED in actions else None,
+        "arrive_form": AppointmentStatus.ARRIVED in actions,
         "cancel_form": CancelForm() if AppointmentStatus.CANCELLED in actions else None,
         "day_url": _day_link(appointment.branch, timezone.localdate(appointment.starts_at)),
         "history": audit_history(appointment),

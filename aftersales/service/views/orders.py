@@ -59,7 +59,8 @@ from aftersales.service.forms import (
     technicians_for,
 )
 from aftersales.service.forms_appointments import advisors_for, booking_branches
-from aftersales.service.models import ServiceOrder
+from aftersales.service.models import Appointment, ServiceOrder
+from aftersales.service.services import appointments as appointment_services
 from aftersales.service.services import installation
 from aftersales.service.services import lines as line_services
 from aftersales.service.services import orders as order_services
@@ -172,16 +173,38 @@ def order_create(request):
         form.initial["asset"] = asset_id
     elif len(assets) == 1:
         form.initial["asset"] = assets[0].pk
+    appointment = _appointment_arriving(request, source, customer)
+    context["appointment"] = appointment
     order = submit(
         request,
         form,
-        lambda data: order_services.order_create(actor=request.user, **form.service_kwargs()),
-        success=_("Service order opened."),
+        lambda data: _open_order(request.user, form, appointment),
+        success=_("The customer has arrived: service order opened.") if appointment else _("Service order opened."),
     )
     if order:
         return redirect(order.get_absolute_url())
     context["form"] = form
     return render(request, "service/order_create.html", context)
+
+
+def _appointment_arriving(request, source, customer):
+    """The booked appointment this reception answers (`?appointment=`), or None."""
+    appointment_id = positive_int(source.get("appointment"), 0)
+    if not appointment_id or customer is None:
+        return None
+    appointment = get_for_user_or_404(Appointment, request.user, pk=appointment_id)
+    return appointment if appointment.customer_id == customer.pk else None
+
+
+def _open_order(user, form, appointment):
+    """Open the order; for an appointment, through its arrival, which opens the order with the appointment's
+    branch, customer, asset and type, adds what was asked for to the concerns, and marks it arrived."""
+    kwargs = form.service_kwargs()
+    if appointment is None:
+        return order_services.order_create(actor=user, **kwargs)
+    for key in ("branch", "customer", "asset", "type"):
+        kwargs.pop(key, None)
+    return appointment_services.appointment_arrive(actor=user, appointment=appointment, **kwargs)
 
 
 # -- the order page -------------------------------------------------------------------------------------------------------
