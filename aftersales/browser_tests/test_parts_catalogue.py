@@ -200,6 +200,7 @@ def test_keeper_creates_a_part_after_a_price_error_then_finds_it_by_oem_number_a
     page.get_by_role("complementary").get_by_role("link", name=ui_text("Parts catalogue"), exact=True).click()
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(4)
+    page.wait_for_load_state("load")  # htmx (deferred) listens before we type
     page.evaluate("window.loadedOnce = true")  # survives only if the page is not reloaded
     search = page.get_by_label(ui_text("Search"), exact=True)
     with page.expect_response(lambda r: "q=" in r.url and r.request.headers.get("hx-request") == "true") as answer:

@@ -207,6 +207,8 @@ def test_keeper_counts_on_the_downloaded_sheet_and_the_manager_approves_the_vari
 
     # And the ledger holds one stocktake move per variance, found by the stocktake's number
     manager_page.get_by_role("complementary").get_by_role("link", name=ui_text("Stock moves"), exact=True).click()
+    expect(manager_page).to_have_url(re.compile(r"/parts/moves/$"))
+    manager_page.wait_for_load_state("load")  # htmx (deferred) listens before we type
     moves = manager_page.locator("#results tbody tr")
     with manager_page.expect_response(lambda r: "reference=" in r.url and r.request.headers.get("hx-request")):
         manager_page.get_by_label(ui_text("Reference"), exact=True).fill(stocktake.number)
