@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Development and test set-up run with DEBUG on unless the environment says otherwise (no SECRET_KEY needed).
 MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
 
-.PHONY: run test setup install migrate demo lint messages bench bench-stock clean
+.PHONY: run test setup install migrate demo lint messages bench bench-stock bench-orders clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench: setup
 # its own databases and Tryton's virtualenv under var/bench/ when missing; see docs/performance.md.
 bench-stock: install
 	$(BIN)/python -m bench.stock $(BENCH_STOCK_ARGS)
+
+# The service-order benchmark on PostgreSQL (BENCH_ORDERS_PG, default postgres://postgres@127.0.0.1:5432): order
+# list and order page at 10,000 and 1,000,000 orders against /healthz, and orders walked over the API by 4 clients.
+# Makes and seeds its aftersales_bench_orders_* databases when missing; see docs/performance.md.
+bench-orders: install
+	$(BIN)/python -m bench.orders $(BENCH_ORDERS_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 staticfiles

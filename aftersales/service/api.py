@@ -213,7 +213,7 @@ class LineIn(Schema):
 
 @router.post("/work-orders/{order_id}/lines", response={201: LineOut, **ERRORS})
 def line_create(request, order_id: int, payload: LineIn):
-    order = selectors.order_detail(user=request.user, pk=order_id)
+    order = selectors.order_visible(user=request.user, pk=order_id)
     require_api_perm(request, "service.change_serviceorder")
     data = payload.dict()
     data["part"] = resolve(Part.objects, request.user, data["part"], "part")
@@ -266,7 +266,7 @@ ACTION_FIELDS = {
 
 @router.post("/work-orders/{order_id}/actions/{action}", response={200: OrderOut, **ERRORS})
 def order_action(request, order_id: int, action: ActionName, payload: ActionIn | None = None):
-    order = selectors.order_detail(user=request.user, pk=order_id)
+    order = selectors.order_visible(user=request.user, pk=order_id)
     require_api_perm(request, "service.view_serviceorder")
     given = payload.dict() if payload else {}
     data = {name: given[name] for name in ACTION_FIELDS.get(action, ()) if given.get(name) is not None}

@@ -152,6 +152,8 @@ class ServiceOrder(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["branch", "status", "-id"], name="svc_order_branch_status_idx"),
+            # a filter by status across many branches (a region) walks this one instead of scanning backwards
+            models.Index(fields=["status", "-id"], name="svc_order_status_idx"),
             models.Index(fields=["branch", "-id"], name="svc_order_branch_idx"),
             models.Index(fields=["asset", "-id"], name="svc_order_asset_idx"),
         ]

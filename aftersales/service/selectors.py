@@ -62,6 +62,11 @@ def order_list(
     return queryset.order_by(*ORDER_SORTS.get(sort, ("-id",)))
 
 
+def order_visible(*, user, pk) -> ServiceOrder:
+    """The order alone, for an action that re-reads it under its lock (404 when not the user's to see)."""
+    return get_for_user_or_404(ServiceOrder.objects.all(), user, pk=pk)
+
+
 def order_detail(*, user, pk) -> ServiceOrder:
     """One order with its lines, events, payments, consents, photos and release pass (a fixed number of queries)."""
     queryset = ServiceOrder.objects.select_related(
