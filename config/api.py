@@ -8,6 +8,9 @@ from aftersales.org.api import auth_router
 from aftersales.org.api import router as org_router
 from aftersales.parts.api import router as parts_router
 from aftersales.parts.api_purchasing import router as purchasing_router
+from aftersales.pay.api import router as pay_router
+from aftersales.pay.api_appraisals import router as appraisals_router
+from aftersales.quality.api import router as quality_router
 from aftersales.service.api import router as service_router
 from aftersales.service.api_appointments import router as appointments_router
 
@@ -26,3 +29,6 @@ api.add_router("/", parts_router)
 api.add_router("/", purchasing_router)
 api.add_router("/", service_router)
 api.add_router("/", appointments_router)
+api.add_router("/", quality_router)
+api.add_router("/", pay_router)
+api.add_router("/", appraisals_router)

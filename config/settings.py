@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "aftersales.customers",
     "aftersales.parts",
     "aftersales.service",
+    "aftersales.quality",
+    "aftersales.pay",
     "aftersales.demo",
     "bench",
 ]

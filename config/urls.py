@@ -14,6 +14,8 @@ urlpatterns = [
     path("customers/", include("aftersales.customers.urls")),
     path("parts/", include("aftersales.parts.urls")),
     path("service/", include("aftersales.service.urls")),
+    path("quality/", include("aftersales.quality.urls")),
+    path("pay/", include("aftersales.pay.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -88,7 +88,7 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(Conflict)
     def on_conflict(request, exc: Conflict):
-        return api.create_response(request, error_body(exc.code, exc.message), status=409)
+        return api.create_response(request, error_body(exc.code, exc.message, exc.fields), status=409)
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):

@@ -14,7 +14,8 @@ class Conflict(Exception):
 
     default_code = "conflict"
 
-    def __init__(self, message=None, *, code: str | None = None):
+    def __init__(self, message=None, *, code: str | None = None, fields: dict[str, list[str]] | None = None):
         self.message = message or _("The current state does not allow this action.")
         self.code = code or self.default_code
+        self.fields = fields or {}  # e.g. each employee a pay run could not compute, with the reasons
         super().__init__(str(self.message))

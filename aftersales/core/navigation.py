@@ -54,6 +54,27 @@ NAVIGATION = (
         ),
     ),
     (
+        _("Quality"),
+        (
+            NavItem(_("Service audits"), "quality:audit_list", "quality.view_audit"),
+            NavItem(_("Checklists"), "quality:checklist_list", "quality.view_audit"),
+            NavItem(_("My fines and rewards"), "quality:my_postings", None),
+        ),
+    ),
+    (
+        _("Appraisal and pay"),
+        (
+            NavItem(_("Pay runs"), "pay:run_list", "pay.view_payrun"),
+            NavItem(_("Pay policies"), "pay:policy_list", "pay.view_paypolicy"),
+            NavItem(_("Pay inputs"), "pay:input_list", "pay.view_payinput"),
+            NavItem(_("Piece rates"), "pay:piecerate_list", "pay.view_piecerate"),
+            NavItem(_("Appraisals"), "pay:appraisal_list", "pay.view_appraisal"),
+            NavItem(_("Appraisal forms"), "pay:appraisal_form_list", "pay.view_appraisalform"),
+            NavItem(_("My payslips"), "pay:my_payslips", None),
+            NavItem(_("My appraisals"), "pay:my_appraisals", None),
+        ),
+    ),
+    (
         _("Organisation"),
         (
             NavItem(_("Branches"), "org:branch_list", "org.view_branch"),

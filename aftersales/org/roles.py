@@ -68,6 +68,25 @@ FRONT_DESK = (
     | {"parts.reserve_stock"}
 )
 ALL_ORDERS = FRONT_DESK | _order("dispatch", "work", "qc", "settle", "complete")
+VIEW_AUDITS = _crud("quality.audit", "view")
+RUN_AUDITS = VIEW_AUDITS | _crud("quality.audit", "add")
+MANAGE_CHECKLISTS = _crud("quality.checklist", "add", "change") | _crud("quality.qualitysettings", "change")
+CANCEL_AUDITS = {"quality.cancel_audit"}
+#: Managers appraise their people; HR confirms.
+APPRAISE = _crud("pay.appraisal", "view", "add") | {"pay.review_appraisal"}
+VIEW_PAY = _crud("pay.payrun", "view") | _crud("pay.paypolicy", "view") | _crud("pay.appraisal", "view")
+PAY_INPUTS = _crud("pay.payinput", "view", "add", "change")
+APPROVE_PAY = VIEW_PAY | {"pay.approve_payrun"}
+RUN_PAY = (
+    VIEW_PAY
+    | PAY_INPUTS
+    | _crud("pay.paypolicy", "add", "change")
+    | _crud("pay.piecerate", "view", "add", "change")
+    | _crud("pay.appraisalform", "view", "add", "change")
+    | _crud("pay.appraisal", "add")
+    | _crud("pay.payadjustment", "view", "add")
+    | {"pay.add_payrun", "pay.lock_payrun", "pay.confirm_appraisal"}
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,8 @@ ROLES: dict[str, Role] = {
             _crud("parts.stocktake", "view"),
             _crud("parts.defect", "view"),
             ALL_ORDERS,
+            VIEW_AUDITS,
+            VIEW_PAY,
         ),
         _role(
             "service_manager",
@@ -116,6 +137,12 @@ ROLES: dict[str, Role] = {
             RUN_STORES,
             APPROVE_STOCKTAKE,
             ALL_ORDERS,
+            RUN_AUDITS,
+            MANAGE_CHECKLISTS,
+            CANCEL_AUDITS,
+            APPRAISE,
+            APPROVE_PAY,
+            PAY_INPUTS,
         ),
         _role(
             "service_supervisor",
@@ -129,6 +156,7 @@ ROLES: dict[str, Role] = {
             VIEW_PARTS,
             FRONT_DESK,
             _order("settle"),
+            APPRAISE,
         ),
         _role(
             "service_advisor",
@@ -150,6 +178,8 @@ ROLES: dict[str, Role] = {
             VIEW_PARTS,
             VIEW_ORDERS,
             _order("dispatch", "qc"),
+            VIEW_AUDITS,
+            APPRAISE,
         ),
         _role(
             "dispatcher",
@@ -250,6 +280,8 @@ ROLES: dict[str, Role] = {
             VIEW_ORDERS,
             _crud("service.serviceorder", "add"),
             _order("complete", "qc", "dispatch"),
+            RUN_AUDITS,
+            APPRAISE,
         ),
         _role(
             "hr",
@@ -258,6 +290,8 @@ ROLES: dict[str, Role] = {
             MANAGE_STAFF,
             MANAGE_POSITIONS,
             VIEW_AUDIT,
+            VIEW_AUDITS,
+            RUN_PAY,
         ),
         _role(
             "finance",
@@ -269,6 +303,9 @@ ROLES: dict[str, Role] = {
             VIEW_PARTS,
             STOCK_REPORTS,
             VIEW_ORDERS,
+            VIEW_AUDITS,
+            VIEW_PAY,
+            {"pay.lock_payrun"},
         ),
     )
 }

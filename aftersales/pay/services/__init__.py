@@ -1,0 +1,1 @@
+"""Writes of the pay app, split by topic: policies, inputs, runs, appraisals."""

@@ -1,0 +1,8 @@
+from aftersales.quality.views import audits, checklists
+
+app_name = "quality"
+
+urlpatterns = [
+    *checklists.urlpatterns,
+    *audits.urlpatterns,
+]
