@@ -325,3 +325,41 @@ def test_inputs_api_sets_and_reads_values(pay_shop):
         content_type="application/json",
     )
     assert refused.status_code == 403
+
+
+YEAR_END_SHEET = """\
+年收入 = 月收入总和 + 年终业绩奖
+年终业绩奖 = 全年业绩奖 × 30% × 年终考核分 / 88
+"""
+
+
+def test_the_year_end_run_pays_the_held_back_30_percent(pay_shop, fake_metric):
+    from aftersales.pay.services.policies import policy_create
+
+    supervisor = ready(pay_shop, fake_metric, score="88", bonus="1000.00")
+    pay_shop.confirm_score(supervisor, "88", period="2026-10")
+    pay_inputs_set(actor=pay_shop.hr, employee=supervisor, month="2026-10", values={"业绩奖": "2000.00"})
+    for month in ("2026-10", "2026-11"):
+        run = pay_run_create(actor=pay_shop.hr, branch=pay_shop.branch, period=month)
+        pay_run_act(actor=pay_shop.manager, run=run, action="approve")
+        pay_run_act(actor=pay_shop.hr, run=run, action="lock")
+    policy_create(
+        actor=pay_shop.hr,
+        code="AZZG-Y",
+        name="售服安装主管年终",
+        position=pay_shop.position,
+        kind="annual",
+        sheet=YEAR_END_SHEET,
+        total="年终业绩奖",
+    )
+    pay_shop.confirm_score(supervisor, "96", period="2026", kind="annual")
+
+    year_end = pay_run_create(actor=pay_shop.hr, branch=pay_shop.branch, period="2026", kind="annual")
+
+    payslip = Payslip.objects.current().get(run=year_end)
+    values = {line["name"]: line["value"] for line in payslip.lines}
+    assert values["月收入总和"] == "8600.00"  # November 3950.00 + October (3950.00 + 1000 × 70%)
+    assert values["全年业绩奖"] == "3000.00"
+    assert values["年终业绩奖"] == "981.82"  # 3000 × 30% × 96 / 88 = 981.818…
+    assert values["年收入"] == "9581.82"
+    assert payslip.total == Decimal("981.82")
