@@ -570,6 +570,8 @@ class _Emitter:
 
     Every name is read once, up front, and must be a `Decimal` (anything else, an int, a float, a string,
     raises, and `Formula.evaluate` lets the tree walker say which name is wrong, or compute an int exactly).
+    NaN and infinities: arithmetic carries them to the result, which `Formula.evaluate` checks; only a name
+    read where such a value could vanish (a comparison, a condition, MIN/MAX, a divisor) is checked here.
     Comparisons and AND/OR/NOT are Python booleans where a condition is wanted and Decimal 1 or 0 where a
     number is, so every value is a Decimal and Python never divides ints into floats.
     """
@@ -581,6 +583,8 @@ class _Emitter:
     def __init__(self):
         self.defaults: dict[str, object] = {"_D": Decimal, "_E": TypeError}
         self.variables: dict[str, str] = {}  # formula name → local name
+        self.checked: dict[str, None] = {}  # local names that must be finite before the expression runs
+        self._guard = 0  # > 0 while emitting a part whose non-finite value would not reach the result
 
     @staticmethod
     def _load(name: str) -> ast.expr:
@@ -597,7 +601,16 @@ class _Emitter:
 
     def _variable(self, name: str) -> ast.expr:
         local = self.variables.setdefault(name, f"_a{len(self.variables)}")
+        if self._guard:
+            self.checked[local] = None
         return self._load(local)
+
+    def _guarded(self, emit, node) -> ast.expr:
+        self._guard += 1
+        try:
+            return emit(node)
+        finally:
+            self._guard -= 1
 
     def _bool_as_number(self, test: ast.expr) -> ast.expr:
         return ast.IfExp(test, self._const(_ONE), self._const(_ZERO))
@@ -615,10 +628,15 @@ class _Emitter:
                 return ast.BinOp(operand, ast.Div(), self._const(_HUNDRED))
             return ast.UnaryOp(ast.USub() if node.op == "-" else ast.UAdd(), operand)
         if kind is _Binary and node.op in self._OPS:
-            return ast.BinOp(self.value(node.left), self._OPS[node.op](), self.value(node.right))
+            left = self.value(node.left)
+            right = self._guarded(self.value, node.right) if node.op == "/" else self.value(node.right)  # 1 / ∞ = 0
+            return ast.BinOp(left, self._OPS[node.op](), right)
         if kind is _Binary or node.name in ("AND", "OR", "NOT"):
             return self._bool_as_number(self.test(node))
-        args = [self.value(arg) for arg in node.args]
+        if node.name in ("MIN", "MAX"):
+            args = [self._guarded(self.value, arg) for arg in node.args]
+        else:
+            args = [self.value(arg) for arg in node.args]
         if node.name == "IF":
             return ast.IfExp(self.test(node.args[0]), args[1], args[2])
         name, function = self._HELPERS[node.name]
@@ -629,7 +647,8 @@ class _Emitter:
         """An expression that is true when the node is (a comparison, AND/OR/NOT, or a number other than 0)."""
         kind = node.__class__
         if kind is _Binary and node.op in self._CMP:
-            return ast.Compare(self.value(node.left), [self._CMP[node.op]()], [self.value(node.right)])
+            left, right = self._guarded(self.value, node.left), self._guarded(self.value, node.right)
+            return ast.Compare(left, [self._CMP[node.op]()], [right])
         if kind is _Call and node.name in ("AND", "OR"):
             tests = [self.test(arg) for arg in node.args]
             if len(tests) == 1:
@@ -637,7 +656,7 @@ class _Emitter:
             return ast.BoolOp(ast.And() if node.name == "AND" else ast.Or(), tests)
         if kind is _Call and node.name == "NOT":
             return ast.UnaryOp(ast.Not(), self.test(node.args[0]))
-        return self.value(node)
+        return self._guarded(self.value, node)  # a number as a condition: true unless 0
 
     def function(self, tree) -> types.FunctionType:
         body_expr = self.value(tree)  # first: it names the variables and constants
@@ -646,11 +665,15 @@ class _Emitter:
             for name, local in self.variables.items()
         ]
         if self.variables:
-            wrong = [
+            wrong: list[ast.expr] = [
                 ast.Compare(
                     ast.Attribute(self._load(local), "__class__", ast.Load()), [ast.IsNot()], [self._load("_D")]
                 )
                 for local in self.variables.values()
+            ]
+            wrong += [
+                ast.UnaryOp(ast.Not(), ast.Call(ast.Attribute(self._load(local), "is_finite", ast.Load()), [], []))
+                for local in self.checked
             ]
             test = wrong[0] if len(wrong) == 1 else ast.BoolOp(ast.Or(), wrong)
             body.append(ast.If(test, [ast.Raise(self._load("_E"), None)], []))
