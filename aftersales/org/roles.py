@@ -73,7 +73,7 @@ RUN_AUDITS = VIEW_AUDITS | _crud("quality.audit", "add")
 MANAGE_CHECKLISTS = _crud("quality.checklist", "add", "change") | _crud("quality.qualitysettings", "change")
 CANCEL_AUDITS = {"quality.cancel_audit"}
 #: Managers appraise their people; HR confirms.
-APPRAISE = _crud("pay.appraisal", "view", "add") | {"pay.review_appraisal"}
+APPRAISE = _crud("pay.appraisal", "view", "add") | _crud("pay.appraisalform", "view") | {"pay.review_appraisal"}
 VIEW_PAY = _crud("pay.payrun", "view") | _crud("pay.paypolicy", "view") | _crud("pay.appraisal", "view")
 PAY_INPUTS = _crud("pay.payinput", "view", "add", "change")
 APPROVE_PAY = VIEW_PAY | {"pay.approve_payrun"}
