@@ -58,6 +58,7 @@ NAVIGATION = (
         (
             NavItem(_("Service audits"), "quality:audit_list", "quality.view_audit"),
             NavItem(_("Checklists"), "quality:checklist_list", "quality.view_audit"),
+            NavItem(_("Fine split"), "quality:settings", "quality.change_qualitysettings"),
             NavItem(_("My fines and rewards"), "quality:my_postings", None),
         ),
     ),

@@ -712,7 +712,7 @@ def test_the_order_page_runs_the_same_queries_as_lines_and_events_grow(pages, ca
     # its lines, events, payments and consents (5), the advisor's name, the asset's earlier orders, and the
     # comeback candidates (advisor) or the branch's technicians (dispatcher)
     assert many == few
-    assert max(many) <= 14  # + the photos
+    assert max(many) <= 15  # + the photos and the order's audits
 
 
 # -- access --------------------------------------------------------------------------------------------------------------
