@@ -68,6 +68,7 @@ NAVIGATION = (
             NavItem(_("Pay runs"), "pay:run_list", "pay.view_payrun"),
             NavItem(_("Pay policies"), "pay:policy_list", "pay.view_paypolicy"),
             NavItem(_("Pay inputs"), "pay:input_list", "pay.view_payinput"),
+            NavItem(_("Pay adjustments"), "pay:adjustment_list", "pay.view_payadjustment"),
             NavItem(_("Piece rates"), "pay:piecerate_list", "pay.view_piecerate"),
             NavItem(_("Appraisals"), "pay:appraisal_list", "pay.view_appraisal"),
             NavItem(_("Appraisal forms"), "pay:appraisal_form_list", "pay.view_appraisalform"),

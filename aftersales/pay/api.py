@@ -40,7 +40,7 @@ class BindingIn(Schema):
 class PolicyIn(Schema):
     code: str = Field(..., max_length=40)
     name: str = Field(..., max_length=100)
-    position: int
+    position: int | str  # the position's id or its code
     sheet: str
     total: str = Field(..., max_length=60)
     bindings: dict[str, BindingIn] = {}
@@ -105,7 +105,8 @@ def policy_list(request, position: int | None = None, page: int = 1, page_size: 
 @router.post("/pay/policies", response={201: PolicyOut, **ERRORS})
 def policy_create(request, payload: PolicyIn):
     require_api_perm(request, "pay.add_paypolicy")
-    position = Position.objects.filter(pk=payload.position).first()
+    lookup = {"pk": payload.position} if str(payload.position).isdigit() else {"code": payload.position}
+    position = Position.objects.filter(**lookup).first()
     if position is None:
         raise ValidationError({"position": _("No position with id %(id)s.") % {"id": payload.position}})
     policy = policy_services.policy_create(

@@ -336,12 +336,18 @@ class PayRun(TimeStampedModel):
 
 class PayslipQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Payslips of the branch's runs for those whose role reads pay runs; one's own for everyone."""
+        """Payslips of the branch's runs for those whose role reads pay runs; for everyone, their own payslips of
+        approved and locked runs (the current computation)."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self.all()
-        own = models.Q(employee__user=user)
+        # one's own payslips once the run is approved (not while HR is still computing), of its latest computation
+        own = models.Q(
+            employee__user=user,
+            run__status__in=[RunStatus.APPROVED, RunStatus.LOCKED],
+            version=models.F("run__version"),
+        )
         if user.has_perm("pay.view_payrun"):
             from aftersales.core.access import visible_branch_ids
 

@@ -96,7 +96,7 @@ def pay_run_create(*, actor, branch, period: str, kind: str = PeriodKind.MONTHLY
         period_end=parsed.end,
         created_by=actor,
     )
-    audit_record(actor=actor, instance=run, action="create", payload={"to": RunStatus.DRAFT})
+    audit_record(actor=actor, instance=run, action="create", payload={"from": "", "to": RunStatus.DRAFT})
     return _compute(run=run, actor=actor)
 
 

@@ -291,6 +291,8 @@ def test_an_employee_reads_their_own_payslip_and_no_one_elses(pay_shop, fake_met
     mine = Payslip.objects.get(run=run, employee=supervisor)
     theirs = Payslip.objects.get(run=run, employee=colleague)
     client = api_client(supervisor.user)
+    assert client.get(f"{API}/pay/payslips/{mine.pk}").status_code == 404  # not before the run is approved
+    pay_run_act(actor=pay_shop.manager, run=run, action="approve")
 
     assert client.get(f"{API}/pay/payslips/{mine.pk}").status_code == 200
     assert client.get(f"{API}/pay/payslips/{theirs.pk}").status_code == 404

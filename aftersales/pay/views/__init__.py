@@ -1,0 +1,1 @@
+"""Pages of the pay app, split by topic; each module exports its `urlpatterns`, gathered in `pay.urls`."""
