@@ -13,6 +13,7 @@ from aftersales.customers import services as customer_services
 from aftersales.customers.models import Asset
 from aftersales.demo.fake import fake_customers
 from aftersales.demo.parts import demo_parts
+from aftersales.demo.pay import demo_pay
 from aftersales.demo.service import demo_service
 from aftersales.org import services as org_services
 from aftersales.org.choices import BranchKind, TeamKind
@@ -190,6 +191,7 @@ def demo_seed() -> dict[str, int]:
     customers = _customers(admin, branches)
     parts = demo_parts(admin, branches)
     orders = demo_service(admin, branches)
+    demo_pay(admin, branches)
     return {"people": people, "customers": customers, "parts": parts, "orders": orders}
 
 
