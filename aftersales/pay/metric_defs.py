@@ -64,7 +64,7 @@ def _employee_ids(employees: Sequence) -> list[int]:
     return sorted({employee.pk for employee in employees})
 
 
-def _completed_orders(order_type: str, period: Period):
+def _completed_orders(order_type: str, period: Period, *, order=("completed_at", "pk")):
     """Orders of `order_type` done in the period: completed (or settled, delivered since) with `completed_at`
     in [start, end)."""
     from aftersales.service.choices import OrderStatus
@@ -75,7 +75,7 @@ def _completed_orders(order_type: str, period: Period):
         status__in=(OrderStatus.COMPLETED, OrderStatus.SETTLED, OrderStatus.DELIVERED),
         completed_at__gte=period.start_at,
         completed_at__lt=period.end_at,
-    ).order_by("completed_at", "pk")
+    ).order_by(*order)
 
 
 def _settled_lines(period: Period):
@@ -123,7 +123,9 @@ def inspections_done(employees: Sequence, period: Period) -> dict[int, MetricVal
     users = _by_user(employees)
     found: dict[int, list[Source]] = defaultdict(list)
     rows = (
-        _completed_orders(OrderType.INSPECTION, period)
+        # by id (the order they were opened in), not by completion: a large company's month of inspections sorted
+        # on the timestamp spills to disk on PostgreSQL and doubles the metric's time
+        _completed_orders(OrderType.INSPECTION, period, order=("pk",))
         .filter(assignee_id__in=sorted(users))
         .values_list("pk", "number", "assignee_id")
     )
@@ -189,9 +191,11 @@ def _postings(kind: str, employees: Sequence, period: Period) -> dict[int, Metri
         .values_list("pk", "employee_id", "audit__number", "amount")
     )
     found: dict[int, list[Source]] = defaultdict(list)
-    for pk, employee_id, number, amount in rows:
-        found[employee_id].append(Source("posting", pk, number, _amount(amount)))
-    return _sums(found)
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for pk, employee_id, number, amount in rows:  # amounts are stored to the fen: no rounding per row
+        found[employee_id].append(Source("posting", pk, number, str(amount)))
+        totals[employee_id] += amount
+    return {pk: MetricValue(fen(totals[pk]), sources) for pk, sources in found.items()}
 
 
 @register(

@@ -14,6 +14,7 @@ import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -22,9 +23,10 @@ from aftersales.pay.choices import PeriodKind
 ZERO = Decimal("0")
 
 
-@dataclass(frozen=True)
-class Source:
-    """One record behind a value: `kind` is order, audit, posting, payslip, input or appraisal."""
+class Source(NamedTuple):
+    """One record behind a value: `kind` is order, audit, posting, payslip, input or appraisal.
+
+    A tuple, not a dataclass: a run of thousands of employees makes a hundred thousand of them."""
 
     kind: str
     id: int
@@ -36,6 +38,18 @@ class Source:
         if self.amount:
             data["amount"] = self.amount
         return data
+
+    def as_row(self) -> tuple:
+        """The compact form a payslip stores, `[kind, id, label]` or `[kind, id, label, amount]` (a payslip of an
+        inspector lists some twenty orders; five thousand of them are written in one run)."""
+        return self if self.amount else self[:3]
+
+    @classmethod
+    def read(cls, stored) -> Source:
+        """A source back from either stored form (the compact row or the `as_json` dict)."""
+        if isinstance(stored, dict):
+            return cls(stored.get("kind", ""), stored.get("id"), stored.get("label", ""), stored.get("amount", ""))
+        return cls(*stored)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from aftersales.core.access import get_for_user_or_404, visible_branch_ids
 from aftersales.org.models import Branch, Employee
 from aftersales.pay.choices import InputSource, PeriodKind, RunStatus
 from aftersales.pay.formula import FormulaError
-from aftersales.pay.metrics import METRICS
+from aftersales.pay.metrics import METRICS, Source
 from aftersales.pay.models import PayAdjustment, PayInput, PayPolicy, PayRun, Payslip
 from aftersales.pay.services.policies import sheet_parse
 
@@ -284,7 +284,8 @@ class PayslipLine:
 
 def _posting_audits(lines: list[dict]) -> dict[int, int]:
     """`{posting id: audit id}` of the postings behind the payslip (one query), so each links to its audit."""
-    ids = [ref["id"] for line in lines for ref in line.get("refs", ()) if ref.get("kind") == "posting"]
+    refs = (Source.read(ref) for line in lines for ref in line.get("refs", ()))
+    ids = [ref.id for ref in refs if ref.kind == "posting"]
     if not ids:
         return {}
     try:
@@ -303,14 +304,15 @@ def payslip_lines(
     kinds: dict[str, list[PayslipLine]] = {"line": [], "input": [], "adjustment": []}
     for raw in payslip.lines:
         refs = []
-        for ref in raw.get("refs", ()):
-            kind, pk = ref.get("kind", ""), ref.get("id")
+        for stored in raw.get("refs", ()):
+            ref = Source.read(stored)
+            kind, pk = ref.kind, ref.id
             url = ""
             if links and kind in REF_PAGES:
                 url = _reverse(REF_PAGES[kind], pk)
             elif links and kind == "posting" and pk in postings:
                 url = _reverse(REF_PAGES["audit"], postings[pk])
-            refs.append(Ref(kind=kind, id=pk, label=ref.get("label", ""), amount=ref.get("amount", ""), url=url))
+            refs.append(Ref(kind=kind, id=pk, label=ref.label, amount=ref.amount, url=url))
         source = raw.get("source", "")
         binding = {"source": source, "key": raw.get("key", ""), "value": raw.get("value", "")}
         kinds.setdefault(raw.get("kind", "line"), []).append(

@@ -14,11 +14,13 @@ changes.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +43,27 @@ ZERO = Decimal("0")
 ADJUSTMENT_LINE = "调整"
 
 
+class _Person(NamedTuple):
+    """An employee as a run reads them (the metrics read `pk`, `user_id`, `team_id`, `branch_id`)."""
+
+    pk: int
+    user_id: int | None
+    team_id: int | None
+    branch_id: int
+    position_id: int | None
+    employee_no: str
+    name: str
+    position_name: str | None
+
+
+class _Slip(NamedTuple):
+    employee_id: int
+    policy_id: int
+    position: str
+    lines: list[dict]
+    total: Decimal
+
+
 class PayRunFailed(Conflict):
     """Some employees could not be computed; `fields` maps each employee's id to the reasons."""
 
@@ -49,12 +72,14 @@ class PayRunFailed(Conflict):
 
 @dataclass
 class _Inputs:
-    """What a run reads once for all employees."""
+    """What a run reads once for all employees (plain values: thousands of model objects cost a second)."""
 
     period: Period
     metrics: dict[str, dict[int, MetricValue]] = field(default_factory=dict)
-    scores: dict[tuple[int, str], Appraisal] = field(default_factory=dict)
-    manual: dict[tuple[int, str], PayInput] = field(default_factory=dict)
+    scores: dict[tuple[int, str], tuple[int, str, Decimal]] = field(
+        default_factory=dict
+    )  # → (appraisal, period, score)
+    manual: dict[tuple[int, str], tuple[int, Decimal]] = field(default_factory=dict)  # → (input id, value)
     adjustments: dict[int, list[PayAdjustment]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -165,9 +190,12 @@ def _check_step(run: PayRun, action: str, actor):
 
 def _compute(*, run: PayRun, actor) -> PayRun:
     period = Period.parse(run.period, run.kind)
-    employees = list(
-        Employee.objects.filter(branch=run.branch, active=True).select_related("position").order_by("employee_no")
-    )
+    employees = [
+        _Person(*row)
+        for row in Employee.objects.filter(branch=run.branch, active=True)
+        .order_by("employee_no")
+        .values_list("pk", "user_id", "team_id", "branch_id", "position_id", "employee_no", "name", "position__name")
+    ]
     policies = {
         policy.position_id: policy
         for policy in PayPolicy.objects.filter(
@@ -182,7 +210,7 @@ def _compute(*, run: PayRun, actor) -> PayRun:
             "name": e.name,
             "reason": _("No position")
             if e.position_id is None
-            else _("No active pay policy for %(position)s") % {"position": e.position.name},
+            else _("No active pay policy for %(position)s") % {"position": e.position_name},
         }
         for e in employees
         if e.position_id not in policies
@@ -199,17 +227,7 @@ def _compute(*, run: PayRun, actor) -> PayRun:
                 f"{employee.name}（{employee.employee_no}）：{reason}" for reason in exc.reasons
             ]
             continue
-        payslips.append(
-            Payslip(
-                run=run,
-                version=version,
-                employee=employee,
-                policy=policy,
-                position=employee.position.name,
-                lines=lines,
-                total=total,
-            )
-        )
+        payslips.append(_Slip(employee.pk, policy.pk, employee.position_name, lines, total))
     if failures:
         raise PayRunFailed(
             ngettext(
@@ -220,7 +238,7 @@ def _compute(*, run: PayRun, actor) -> PayRun:
             % {"count": len(failures)},
             fields=failures,
         )
-    Payslip.objects.bulk_create(payslips, batch_size=500)
+    _payslips_insert(run, version, payslips)
     before = run.status
     run.version = version
     run.status = RunStatus.COMPUTED
@@ -238,6 +256,41 @@ def _compute(*, run: PayRun, actor) -> PayRun:
     return run
 
 
+def _payslips_insert(run: PayRun, version: int, payslips: list[_Slip]) -> None:
+    """Write the payslips in one statement. On PostgreSQL that is a COPY: Django's bulk INSERT has psycopg quote every
+    payslip's JSON on the client (10 s for 5,000 payslips of ~3 KB), COPY streams the rows as they are (0.2 s)."""
+    if connection.vendor != "postgresql" or not payslips:
+        Payslip.objects.bulk_create(
+            Payslip(
+                run=run,
+                version=version,
+                employee_id=p.employee_id,
+                policy_id=p.policy_id,
+                position=p.position,
+                lines=p.lines,
+                total=p.total,
+            )
+            for p in payslips
+        )
+        return
+    now = timezone.now().isoformat()
+    head = f"{run.pk}\t{version}\t"
+    rows = "".join(
+        f"{head}{p.employee_id}\t{p.policy_id}\t{_copy_text(p.position)}\t"
+        f"{_copy_text(json.dumps(p.lines, ensure_ascii=False, separators=(',', ':')))}\t{p.total}\t{now}\n"
+        for p in payslips
+    )
+    table = connection.ops.quote_name(Payslip._meta.db_table)
+    columns = "run_id, version, employee_id, policy_id, position, lines, total, created_at"
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write(rows)
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _read_inputs(run: PayRun, period: Period, employees: list, policies: dict[int, PayPolicy]) -> _Inputs:
     """Everything the sheets need, in one query per metric, one for scores, one for inputs, one for adjustments."""
     inputs = _Inputs(period=period)
@@ -251,16 +304,15 @@ def _read_inputs(run: PayRun, period: Period, employees: list, policies: dict[in
             PeriodKind.ANNUAL: f"{period.start:%Y}",
         }
         for kind in score_kinds:
-            for appraisal in Appraisal.objects.filter(
-                employee__branch=run.branch,
-                kind=kind,
-                period=labels[kind],
-                status=AppraisalStatus.CONFIRMED,
-            ):
-                inputs.scores[(appraisal.employee_id, kind)] = appraisal
+            rows = Appraisal.objects.filter(
+                employee__branch=run.branch, kind=kind, period=labels[kind], status=AppraisalStatus.CONFIRMED
+            ).values_list("employee_id", "pk", "period", "score")
+            for employee_id, pk, label, score in rows:
+                inputs.scores[(employee_id, kind)] = (pk, label, score)
     if any(b["source"] == InputSource.MANUAL for b in bindings):
-        for row in PayInput.objects.filter(employee__branch=run.branch, month=period.start):
-            inputs.manual[(row.employee_id, row.name)] = row
+        rows = PayInput.objects.filter(employee__branch=run.branch, month=period.start)
+        for employee_id, name, pk, value in rows.values_list("employee_id", "name", "pk", "value"):
+            inputs.manual[(employee_id, name)] = (pk, value)
     if run.kind == PeriodKind.MONTHLY:
         for adjustment in PayAdjustment.objects.filter(employee__branch=run.branch, month=period.start):
             inputs.adjustments[adjustment.employee_id].append(adjustment)
@@ -281,22 +333,20 @@ def _input_value(employee, name: str, binding: dict, inputs: _Inputs) -> tuple[D
     elif source == InputSource.METRIC:
         metric = inputs.metrics[binding["key"]][employee.pk]
         value = metric.value
-        entry["refs"] = [ref.as_json() for ref in metric.sources]
+        entry["refs"] = [ref.as_row() for ref in metric.sources]
     elif source == InputSource.APPRAISAL:
-        appraisal = inputs.scores.get((employee.pk, binding["key"]))
-        if appraisal is None or appraisal.score is None:
-            label = _("monthly") if binding["key"] == PeriodKind.MONTHLY else _("annual")
+        pk, label, value = inputs.scores.get((employee.pk, binding["key"]), (None, "", None))
+        if value is None:
+            kind = _("monthly") if binding["key"] == PeriodKind.MONTHLY else _("annual")
             raise _EmployeeFailed(
-                [_("no confirmed %(kind)s appraisal score for “%(name)s”") % {"kind": label, "name": name}]
+                [_("no confirmed %(kind)s appraisal score for “%(name)s”") % {"kind": kind, "name": name}]
             )
-        value = appraisal.score
-        entry["refs"] = [Source("appraisal", appraisal.pk, appraisal.period).as_json()]
+        entry["refs"] = [Source("appraisal", pk, label).as_row()]
     else:
-        row = inputs.manual.get((employee.pk, binding["key"]))
-        if row is None:
+        pk, value = inputs.manual.get((employee.pk, binding["key"]), (None, None))
+        if pk is None:
             raise _EmployeeFailed([_("the manual input “%(name)s” is missing") % {"name": binding["key"]}])
-        value = row.value
-        entry["refs"] = [Source("input", row.pk, f"{row.month:%Y-%m}", str(row.value)).as_json()]
+        entry["refs"] = [Source("input", pk, f"{inputs.period.start:%Y-%m}", str(value)).as_row()]
     entry["value"] = str(value)
     return value, entry
 
@@ -333,7 +383,7 @@ def _payslip_lines(employee, policy: PayPolicy, inputs: _Inputs) -> tuple[list[d
                 "name": ADJUSTMENT_LINE,
                 "kind": "adjustment",
                 "value": str(adjusted),
-                "refs": [Source("adjustment", a.pk, a.reason, str(a.amount)).as_json() for a in adjustments],
+                "refs": [Source("adjustment", a.pk, a.reason, str(a.amount)).as_row() for a in adjustments],
             }
         )
         total = round_fen(total + adjusted)

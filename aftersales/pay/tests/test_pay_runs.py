@@ -73,10 +73,10 @@ def test_a_payslip_explains_each_line_and_where_each_input_came_from(pay_shop, f
     # (900 + 1000) × 92 / 88 = 1986.3636… ; the line is rounded to the fen as soon as it is computed
     assert lines["月收入"]["value"] == str(Decimal("600") + Decimal("1986.36") + Decimal("750") + Decimal("700"))
     assert lines["月考核分"]["source"] == "appraisal"
-    assert lines["月考核分"]["refs"][0]["kind"] == "appraisal"
+    assert lines["月考核分"]["refs"][0][0] == "appraisal"
     assert lines["业绩奖"]["source"] == "manual"
     assert lines["售后检查单数"]["source"] == "metric"
-    assert lines["售后检查单数"]["refs"] == [{"kind": "order", "id": 1, "label": "WO-TEST", "amount": "1"}]
+    assert lines["售后检查单数"]["refs"] == [["order", 1, "WO-TEST", "1"]]
 
 
 def test_a_run_fails_whole_listing_each_employee_and_reason(pay_shop, fake_metric):
