@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Development and test set-up run with DEBUG on unless the environment says otherwise (no SECRET_KEY needed).
 MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
 
-.PHONY: run test setup install migrate demo lint messages bench bench-stock bench-orders bench-pay clean
+.PHONY: run test setup install migrate demo lint messages bench bench-stock bench-orders bench-pay bench-pay-formula clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-orders: install
 # docs/performance.md.
 bench-pay: install
 	$(BIN)/python -m bench.pay $(BENCH_PAY_ARGS)
+
+# The compiled pay formula against the same arithmetic written by hand in Python (goal ≥ 0.5×); no database.
+bench-pay-formula: install
+	$(BIN)/python -m bench.pay_formula
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 staticfiles
