@@ -183,6 +183,8 @@ def audit_create(request, payload: AuditIn):
     require_api_perm(request, ADD)
     order = resolve(ServiceOrder.objects.select_related("branch"), request.user, payload.order, "order")
     team = resolve(Team.objects, request.user, payload.team, "team")
+    if "team" not in payload.model_fields_set:  # not given at all: the team that did the order
+        team = order.team
     auditor = resolve(Employee.objects, request.user, payload.auditor, "auditor")
     checklist = resolve(Checklist.objects, request.user, payload.checklist, "checklist")
     audit = services.audit_record(

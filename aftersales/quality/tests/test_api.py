@@ -309,3 +309,15 @@ def test_a_fined_member_and_the_auditor_read_the_audit_and_a_stranger_does_not(s
 
 def test_a_missing_audit_is_404(site, api):
     assert api(site.manager).get(f"{AUDITS}/999999").status_code == 404
+
+
+def test_an_audit_without_a_team_fines_the_team_that_did_the_order(site, api):
+    data = {key: value for key, value in body(site, [("S03", "未穿鞋套")]).items() if key != "team"}
+    assert site.order.team_id == site.team.pk
+
+    response = post(api(site.supervisor), AUDITS, data)
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["team"] == site.team.pk
+    penalties = AuditPosting.objects.filter(kind="penalty")
+    assert {p.employee_id for p in penalties} == {m.employee.pk for m in site.members}
