@@ -50,6 +50,28 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{self.model.scope_field}__in": sorted(ids)})
 
 
+class SignedInQuerySet(models.QuerySet):
+    """Company-wide records (positions, checklists, pay policies, piece rates, appraisal forms): every signed-in user
+    may read them; what a role may change is checked by the services."""
+
+    def for_user(self, user):
+        return self.all() if getattr(user, "is_authenticated", False) else self.none()
+
+
+def own_or_branch(queryset, user, *, perm: str, own: models.Q, branch_field: str):
+    """The rows of the user's branches for a role holding `perm`, and, for everyone, their own rows (`own`): an
+    employee reads their own payslips, appraisals and the audits that fined them, whatever their role."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset.all()
+    if user.has_perm(perm):
+        ids = visible_branch_ids(user)
+        if ids:
+            return queryset.filter(models.Q(**{f"{branch_field}__in": sorted(ids)}) | own)
+    return queryset.filter(own)
+
+
 def get_for_user_or_404(queryset_or_model, user, **lookup):
     """One object the user may see, or 404 whether it is missing or another branch's."""
     queryset = queryset_or_model

@@ -10,7 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.access import ScopedQuerySet
+from aftersales.core.access import ScopedQuerySet, SignedInQuerySet
 from aftersales.core.models import TimeStampedModel
 from aftersales.core.validators import validate_mobile
 from aftersales.org.choices import BranchKind, TeamKind
@@ -79,10 +79,8 @@ class Branch(TimeStampedModel):
             ancestor = ancestor.parent
 
 
-class PositionQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Positions are the company's, not a branch's: every signed-in user may read them."""
-        return self.all() if getattr(user, "is_authenticated", False) else self.none()
+class PositionQuerySet(SignedInQuerySet):
+    """Positions are the company's, not a branch's: every signed-in user may read them."""
 
 
 class Position(TimeStampedModel):

@@ -15,7 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.access import ScopedQuerySet
+from aftersales.core.access import ScopedQuerySet, SignedInQuerySet, own_or_branch
 from aftersales.core.models import TimeStampedModel
 from aftersales.pay.choices import AppraisalStatus, ItemSource, PeriodKind, RunStatus
 
@@ -23,10 +23,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 AMOUNT = {"max_digits": 16, "decimal_places": 4}
 
 
-class CompanyQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Company-wide records (policies, piece rates, forms): read by every signed-in user whose role reads them."""
-        return self.all() if getattr(user, "is_authenticated", False) else self.none()
+class CompanyQuerySet(SignedInQuerySet):
+    """Company-wide records (policies, piece rates, forms): read by every signed-in user."""
 
 
 class PayPolicy(TimeStampedModel):
@@ -84,22 +82,13 @@ class PieceRate(TimeStampedModel):
 
 
 class EmployeeScopedQuerySet(ScopedQuerySet):
-    """Rows of an employee: the branch's for those whose role reads them, one's own for everyone."""
+    """Rows of an employee: the branch's for those whose role reads them (`view_perm`), one's own for everyone."""
 
     view_perm = ""
 
     def for_user(self, user):
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        own = models.Q(employee__user=user)
-        if self.view_perm and user.has_perm(self.view_perm):
-            from aftersales.core.access import visible_branch_ids
-
-            ids = visible_branch_ids(user)
-            return self.filter(models.Q(employee__branch__in=sorted(ids)) | own) if ids else self.filter(own)
-        return self.filter(own)
+        own = models.Q(employee__user=user) if getattr(user, "pk", None) else models.Q(pk__in=[])
+        return own_or_branch(self, user, perm=self.view_perm, own=own, branch_field="employee__branch")
 
 
 class PayInputQuerySet(EmployeeScopedQuerySet):
@@ -338,22 +327,15 @@ class PayslipQuerySet(models.QuerySet):
     def for_user(self, user):
         """Payslips of the branch's runs for those whose role reads pay runs; for everyone, their own payslips of
         approved and locked runs (the current computation)."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not getattr(user, "pk", None):
             return self.none()
-        if user.is_superuser:
-            return self.all()
         # one's own payslips once the run is approved (not while HR is still computing), of its latest computation
         own = models.Q(
             employee__user=user,
             run__status__in=[RunStatus.APPROVED, RunStatus.LOCKED],
             version=models.F("run__version"),
         )
-        if user.has_perm("pay.view_payrun"):
-            from aftersales.core.access import visible_branch_ids
-
-            ids = visible_branch_ids(user)
-            return self.filter(models.Q(run__branch__in=sorted(ids)) | own) if ids else self.filter(own)
-        return self.filter(own)
+        return own_or_branch(self, user, perm="pay.view_payrun", own=own, branch_field="run__branch")
 
     def current(self):
         """The payslips of each run's latest computation (a recomputation keeps the earlier ones)."""

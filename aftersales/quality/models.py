@@ -15,7 +15,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.access import ScopedQuerySet
+from aftersales.core.access import ScopedQuerySet, SignedInQuerySet, own_or_branch
 from aftersales.core.models import TimeStampedModel
 from aftersales.quality.choices import AuditStatus, FineSplit, PostingKind
 
@@ -23,10 +23,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 DEFAULT_FINE = Decimal("30.00")
 
 
-class ChecklistQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Checklists are the company's standard: every signed-in user may read them."""
-        return self.all() if getattr(user, "is_authenticated", False) else self.none()
+class ChecklistQuerySet(SignedInQuerySet):
+    """Checklists are the company's standard: every signed-in user may read them."""
 
 
 class Checklist(TimeStampedModel):
@@ -96,19 +94,12 @@ class AuditQuerySet(ScopedQuerySet):
     def for_user(self, user):
         """The branch's audits for those whose role reads audits; and, for everyone, the audits they did or that
         fined or rewarded them (both sides see the audit behind every fine and reward)."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not getattr(user, "pk", None):
             return self.none()
-        if user.is_superuser:
-            return self.all()
         own = models.Q(auditor__user=user) | models.Exists(
             AuditPosting.objects.filter(audit=models.OuterRef("pk"), employee__user=user)
         )
-        if user.has_perm("quality.view_audit"):
-            from aftersales.core.access import visible_branch_ids
-
-            ids = visible_branch_ids(user)
-            return self.filter(models.Q(branch__in=sorted(ids)) | own) if ids else self.filter(own)
-        return self.filter(own)
+        return own_or_branch(self, user, perm="quality.view_audit", own=own, branch_field="branch")
 
 
 class Audit(TimeStampedModel):
