@@ -181,9 +181,13 @@ def inputs_get(request, employee: int, month: str):
 
 
 class RunIn(Schema):
+    """`{"branch", "month": "2026-11"}` for a month; `{"branch", "year": "2026"}` (or `"kind": "annual"` with the
+    year as `month` or `period`) for the year-end run."""
+
     branch: int
     month: str | None = None
     year: str | int | None = None
+    period: str | None = None
     kind: KindIn | None = None
 
 
@@ -254,8 +258,11 @@ def run_out(run: PayRun, *, with_payslips: bool = True) -> dict:
 
 
 def _run_period(payload: RunIn) -> tuple[str, str]:
-    kind = payload.kind or (PeriodKind.ANNUAL if payload.year is not None and payload.month is None else "monthly")
-    period = payload.month if kind == PeriodKind.MONTHLY else (payload.year or payload.month)
+    month = payload.month or payload.period
+    kind = payload.kind or (PeriodKind.ANNUAL if payload.year is not None and month is None else "monthly")
+    if kind == PeriodKind.MONTHLY and payload.kind is None and month and len(str(month)) == 4:
+        kind = PeriodKind.ANNUAL  # "2026": a year
+    period = month if kind == PeriodKind.MONTHLY else (payload.year or month)
     if period is None:
         field = "month" if kind == PeriodKind.MONTHLY else "year"
         raise ValidationError({field: _("This field is required.")})

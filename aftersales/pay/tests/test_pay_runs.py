@@ -365,3 +365,14 @@ def test_the_year_end_run_pays_the_held_back_30_percent(pay_shop, fake_metric):
     assert values["年终业绩奖"] == "981.82"  # 3000 × 30% × 96 / 88 = 981.818…
     assert values["年收入"] == "9581.82"
     assert payslip.total == Decimal("981.82")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"year": "2026"}, {"year": 2026}, {"month": "2026", "kind": "annual"}, {"period": "2026", "kind": "annual"}],
+)
+def test_the_api_takes_a_year_end_run_in_each_spelling(pay_shop, body):
+    response = post(api_client(pay_shop.hr), f"{API}/pay/runs", {"branch": pay_shop.branch.pk, **body})
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["kind"], response.json()["period"]) == ("annual", "2026")
