@@ -190,20 +190,48 @@ def _check_step(run: PayRun, action: str, actor):
 
 def _compute(*, run: PayRun, actor) -> PayRun:
     period = Period.parse(run.period, run.kind)
+    employees, policies = _employees_and_policies(run)
+    paid = [e for e in employees if e.position_id in policies]
+    inputs = _read_inputs(run, period, paid, policies)
+    payslips = _payslips_compute(paid, policies, inputs)
+    version = run.version + 1
+    _payslips_insert(run, version, payslips)
+    before = run.status
+    run.version = version
+    run.status = RunStatus.COMPUTED
+    run.employee_count = len(payslips)
+    run.total = sum((p.total for p in payslips), ZERO)
+    run.skipped = _skipped(employees, policies)
+    run.computed_at = timezone.now()
+    run.save(update_fields=["version", "status", "employee_count", "total", "skipped", "computed_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        instance=run,
+        action="compute",
+        payload={"from": before, "to": run.status, "payslips": len(payslips), "total": str(run.total)},
+    )
+    return run
+
+
+def _employees_and_policies(run: PayRun) -> tuple[list[_Person], dict[int, PayPolicy]]:
+    """The branch's active employees (two queries in all) and the active policy of each position among them."""
     employees = [
         _Person(*row)
         for row in Employee.objects.filter(branch=run.branch, active=True)
         .order_by("employee_no")
         .values_list("pk", "user_id", "team_id", "branch_id", "position_id", "employee_no", "name", "position__name")
     ]
+    positions = {e.position_id for e in employees if e.position_id}
     policies = {
         policy.position_id: policy
-        for policy in PayPolicy.objects.filter(
-            active=True, kind=run.kind, position_id__in={e.position_id for e in employees if e.position_id}
-        )
+        for policy in PayPolicy.objects.filter(active=True, kind=run.kind, position_id__in=positions)
     }
-    paid = [e for e in employees if e.position_id in policies]
-    skipped = [
+    return employees, policies
+
+
+def _skipped(employees: list[_Person], policies: dict[int, PayPolicy]) -> list[dict]:
+    """The employees a run does not pay, each with the reason."""
+    return [
         {
             "employee": e.pk,
             "employee_no": e.employee_no,
@@ -215,17 +243,17 @@ def _compute(*, run: PayRun, actor) -> PayRun:
         for e in employees
         if e.position_id not in policies
     ]
-    inputs = _read_inputs(run, period, paid, policies)
+
+
+def _payslips_compute(paid: list[_Person], policies: dict[int, PayPolicy], inputs: _Inputs) -> list[_Slip]:
+    """Every paid employee's payslip; `PayRunFailed` listing each one who cannot be computed, with the reasons."""
     payslips, failures = [], {}
-    version = run.version + 1
     for employee in paid:
         policy = policies[employee.position_id]
         try:
             lines, total = _payslip_lines(employee, policy, inputs)
         except _EmployeeFailed as exc:
-            failures[str(employee.pk)] = [
-                f"{employee.name}（{employee.employee_no}）：{reason}" for reason in exc.reasons
-            ]
+            failures[str(employee.pk)] = [f"{employee.name}（{employee.employee_no}）：{why}" for why in exc.reasons]
             continue
         payslips.append(_Slip(employee.pk, policy.pk, employee.position_name, lines, total))
     if failures:
@@ -238,22 +266,7 @@ def _compute(*, run: PayRun, actor) -> PayRun:
             % {"count": len(failures)},
             fields=failures,
         )
-    _payslips_insert(run, version, payslips)
-    before = run.status
-    run.version = version
-    run.status = RunStatus.COMPUTED
-    run.employee_count = len(payslips)
-    run.total = sum((p.total for p in payslips), ZERO)
-    run.skipped = skipped
-    run.computed_at = timezone.now()
-    run.save(update_fields=["version", "status", "employee_count", "total", "skipped", "computed_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        instance=run,
-        action="compute",
-        payload={"from": before, "to": run.status, "payslips": len(payslips), "total": str(run.total)},
-    )
-    return run
+    return payslips
 
 
 def _payslips_insert(run: PayRun, version: int, payslips: list[_Slip]) -> None:
