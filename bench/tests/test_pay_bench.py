@@ -4,6 +4,7 @@ what the pay metrics read, the run pays everyone what the hand computation says,
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from aftersales.pay.metrics import metric_values
 from aftersales.pay.models import PayRun, Payslip
@@ -79,7 +80,9 @@ def test_the_timed_runs_pay_everyone_the_hand_computation_and_are_cancelled():
     assert set(PayRun.objects.values_list("status", flat=True)) == {"cancelled"}
     assert PayRun.objects.count() == 3  # the unmeasured one and the two timed
     assert Payslip.objects.count() == 30
-    assert answer["runs"][0]["statements"]["INSERT pay_payslip"] == 1
+    # one INSERT for all payslips on SQLite; on PostgreSQL one COPY, which the statement log does not see
+    inserts = 0 if connection.vendor == "postgresql" else 1
+    assert answer["runs"][0]["statements"].get("INSERT pay_payslip", 0) == inserts
 
     pay_run_timings(employees=10, runs=1, warmup=False)  # the earlier benchmark's runs go first
 
