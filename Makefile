@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The test suite runs in this many processes (pytest-xdist), each with its own test database.
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Development and test set-up run with DEBUG on unless the environment says otherwise (no SECRET_KEY needed).
 MANAGE := DEBUG=$${DEBUG:-1} $(BIN)/python manage.py
@@ -37,7 +39,7 @@ test: setup
 	scripts/ensure-chromium
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load
 
 lint: install
 	$(BIN)/ruff check .
