@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "aftersales.customers",
     "aftersales.parts",
     "aftersales.service",
+    "aftersales.workshop",
     "aftersales.quality",
     "aftersales.pay",
     "aftersales.demo",

@@ -88,6 +88,22 @@ RUN_PAY = (
     | {"pay.add_payrun", "pay.lock_payrun", "pay.confirm_appraisal"}
 )
 
+#: The workshop: who sees technicians, bays and the board; who plans the day; who sets skills, shifts and bays.
+VIEW_WORKSHOP = (
+    _crud("workshop.technicianskill", "view")
+    | _crud("workshop.bay", "view")
+    | _crud("workshop.dayoff", "view")
+    | _crud("workshop.clockspan", "view")
+)
+PLAN_WORKSHOP = VIEW_WORKSHOP | _order("dispatch") | _crud("workshop.dayoff", "add", "change")
+MANAGE_WORKSHOP = (
+    PLAN_WORKSHOP
+    | _crud("workshop.technicianskill", "change")
+    | _crud("workshop.technicianshift", "change")
+    | _crud("workshop.bay", "add", "change")
+    | _crud("workshop.workshopsettings", "change")
+)
+
 
 @dataclass(frozen=True)
 class Role:
@@ -123,6 +139,7 @@ ROLES: dict[str, Role] = {
             ALL_ORDERS,
             VIEW_AUDITS,
             VIEW_PAY,
+            VIEW_WORKSHOP,
         ),
         _role(
             "service_manager",
@@ -143,6 +160,7 @@ ROLES: dict[str, Role] = {
             APPRAISE,
             APPROVE_PAY,
             PAY_INPUTS,
+            MANAGE_WORKSHOP,
         ),
         _role(
             "service_supervisor",
@@ -180,6 +198,7 @@ ROLES: dict[str, Role] = {
             _order("dispatch", "qc"),
             VIEW_AUDITS,
             APPRAISE,
+            MANAGE_WORKSHOP,
         ),
         _role(
             "dispatcher",
@@ -190,6 +209,7 @@ ROLES: dict[str, Role] = {
             VIEW_PARTS,
             VIEW_ORDERS,
             _order("dispatch"),
+            PLAN_WORKSHOP,
         ),
         _role(
             "technician",

@@ -37,7 +37,7 @@ ActionName = Literal[
     "complete",
     "cancel",
 ]
-JobAction = Literal["start", "pause", "finish"]
+JobAction = Literal["start", "pause", "resume", "finish"]
 
 
 class LineOut(Schema):
@@ -49,6 +49,8 @@ class LineOut(Schema):
     hours: Decimal
     rate: Decimal
     skill: str
+    min_level: int
+    bay_kind: str
     technician: int | None = Field(alias="technician_id")
     job_status: str
     rework_count: int
@@ -206,6 +208,8 @@ class LineIn(Schema):
     hours: Decimal | None = None
     rate: Decimal | None = None
     skill: str = Field("", max_length=20)
+    min_level: int = Field(1, ge=1, le=5)
+    bay_kind: str = Field("", max_length=20)
     part: int | None = None
     quantity: Decimal | None = None
     unit_price: Decimal | None = None

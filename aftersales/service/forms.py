@@ -256,6 +256,18 @@ class LabourLineForm(forms.Form):
         widget=forms.NumberInput(attrs=MONEY_INPUT),
     )
     skill = forms.CharField(label=_("Skill category"), max_length=20, required=False)
+    min_level = forms.TypedChoiceField(
+        label=_("Minimum level"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        initial=1,
+        required=False,
+        empty_value=1,
+        help_text=_("The lowest skill level (1–5) a technician needs for this job."),
+    )
+    bay_kind = forms.CharField(
+        label=_("Bay needed"), max_length=20, required=False, help_text=_("Empty: no bay needed.")
+    )
 
     def __init__(self, *args, payer=Payer.CUSTOMER, **kwargs):
         kwargs.setdefault("prefix", "labour")
@@ -270,6 +282,8 @@ class LabourLineForm(forms.Form):
             "hours": data["hours"],
             "rate": data["rate"],
             "skill": data["skill"],
+            "min_level": data["min_level"],
+            "bay_kind": data["bay_kind"],
             "payer": data["payer"],
         }
 

@@ -8,7 +8,7 @@ the event log is the order's timeline. Money is `Decimal`, to the fen.
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +177,10 @@ class ServiceOrderLine(TimeStampedModel):
     hours = models.DecimalField(_("hours"), **QTY, default=ZERO, validators=[MinValueValidator(ZERO)])
     rate = models.DecimalField(_("hourly rate"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)])
     skill = models.CharField(_("skill category"), max_length=20, blank=True)
+    min_level = models.PositiveSmallIntegerField(
+        _("minimum level"), default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    bay_kind = models.CharField(_("bay needed"), max_length=20, blank=True)
     technician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

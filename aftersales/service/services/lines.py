@@ -62,11 +62,14 @@ def line_add(
     hours=None,
     rate=None,
     skill: str = "",
+    min_level=None,
+    bay_kind: str = "",
     part: Part | None = None,
     quantity=None,
     unit_price=None,
 ) -> ServiceOrderLine:
-    """Add a labour line (`name`, `hours`, `rate`, `skill`) or a part line (`part`, `quantity`, `unit_price`
+    """Add a labour line (`name`, `hours`, `rate`, `skill` with its `min_level` 1–5 (default 1), the `bay_kind` it
+    needs, if any) or a part line (`part`, `quantity`, `unit_price`
     defaulting to the part's retail price, or its warranty price when the maker pays)."""
     require_perm(actor, "service.change_serviceorder")
     order = order_locked(order, actor)
@@ -80,7 +83,7 @@ def line_add(
         raise ValidationError({"payer": _("Choose one of: %(values)s.") % {"values": ", ".join(Payer.values)}})
     line = ServiceOrderLine(order=order, kind=kind, payer=payer, consent=_consent_for_new_line(order), added_by=actor)
     if kind == LineKind.LABOUR:
-        _labour(line, order, name=name, hours=hours, rate=rate, skill=skill)
+        _labour(line, order, name=name, hours=hours, rate=rate, skill=skill, min_level=min_level, bay_kind=bay_kind)
     elif kind == LineKind.PART:
         _part(line, part=part, quantity=quantity, unit_price=unit_price, name=name)
     else:
@@ -101,7 +104,7 @@ def line_add(
     return line
 
 
-def _labour(line, order, *, name, hours, rate, skill) -> None:
+def _labour(line, order, *, name, hours, rate, skill, min_level=None, bay_kind="") -> None:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Name the operation.")})
@@ -110,8 +113,22 @@ def _labour(line, order, *, name, hours, rate, skill) -> None:
     default_rate = branch_settings(order.branch).default_labour_rate
     line.rate = _decimal(rate, "rate") if rate not in (None, "") else default_rate
     line.skill = (skill or "").strip()[:20]
+    line.min_level = _level(min_level)
+    line.bay_kind = (bay_kind or "").strip()[:20]
     line.job_status = JobStatus.UNASSIGNED
     line.amount = line_amount(kind=LineKind.LABOUR, hours=line.hours, rate=line.rate)
+
+
+def _level(value) -> int:
+    if value in (None, ""):
+        return 1
+    try:
+        level = int(str(value).strip())
+    except ValueError as exc:
+        raise ValidationError({"min_level": _("Enter a level from 1 to 5.")}) from exc
+    if not 1 <= level <= 5:
+        raise ValidationError({"min_level": _("Enter a level from 1 to 5.")})
+    return level
 
 
 def _part(line, *, part, quantity, unit_price, name) -> None:
