@@ -1,0 +1,70 @@
+"""The dispatch benchmark's code on the small case, so that it cannot rot between benchmark runs (no timing asserted)."""
+
+import json
+
+from aftersales.workshop import planner
+from bench import dispatch
+
+
+def test_a_generated_day_looks_like_a_workshop_day():
+    day = dispatch.make_day(100, 25, seed=3)
+
+    working = [tech for tech in day.techs if tech.shift]
+    assert len(day.jobs) == 100 and len(day.techs) == 25
+    assert all(1 <= len(tech.skills) <= 3 for tech in day.techs)
+    assert all(18 <= job.minutes <= 240 and job.minutes % 6 == 0 for job in day.jobs)
+    assert 3.5 * 60 <= sum(job.minutes for job in day.jobs) / len(working) <= 5 * 60
+    assert {job.skill for job in day.jobs} <= set(dispatch.SKILLS)
+    sizes = {}
+    for job in day.jobs:
+        sizes[job.order] = sizes.get(job.order, 0) + 1
+    assert set(sizes.values()) <= {1, 2, 3}
+    totals = {}
+    for job in day.jobs:
+        totals[job.order] = totals.get(job.order, 0) + job.minutes
+    assert all(total <= dispatch.ORDER_MAX or sizes[order] == 1 for order, total in totals.items())
+    assert all(job.due is None or job.due >= 8 * 60 for job in day.jobs)
+    assert all(any(job.bay_kind in bay.kinds for bay in day.bays) for job in day.jobs if job.bay_kind)
+    assert dispatch.make_day(100, 25, seed=3) == day  # the same seed, the same day
+
+
+def test_worked_minutes_leave_out_the_common_break():
+    assert dispatch.worked(12 * 60) == 210
+    assert dispatch.worked(12 * 60 + 30) == 210
+    assert dispatch.worked(15 * 60) == 330
+    assert dispatch.clock_of_worked(330) == 15 * 60
+
+
+def test_the_proven_bound_is_at_least_the_issues_bound_less_the_head_start():
+    for seed in (1, 2):
+        day = dispatch.make_day(30, 8, seed)
+        proven, reason = dispatch.proven_bound(day)
+        assert proven >= planner.lower_bound(day.jobs, day.techs) - 30
+        assert reason
+
+
+def test_the_small_case_reports_a_valid_plan_and_its_figures(tmp_path):
+    (result,) = dispatch.measure(rounds=2, seed=1, cases=((30, 8),))
+
+    assert result["problems"] == []
+    assert (result["jobs"], result["techs"]) == (30, 8)
+    assert len(result["seconds"]) == 2 and result["median_ms"] > 0
+    assert result["makespan_worked"] >= result["proven_bound_worked"] > 0
+    assert result["ratio"] == result["makespan_worked"] / result["lower_bound_worked"]
+    assert 0 <= result["on_time"] <= 1 and result["unassigned"] >= 0
+    lines = dispatch.table([result])
+    assert len(lines) == 2 and lines[1].split()[:2] == ["30", "8"]
+    json.dumps(result, ensure_ascii=False)
+
+
+def test_missed_goals_are_reported():
+    (result,) = dispatch.measure(rounds=1, seed=1, cases=((30, 8),))
+
+    assert dispatch.failures_of([result], max_ratio=100) == []
+    assert "goal ≤ 0.50" in dispatch.failures_of([result], max_ratio=0.5)[0]
+    assert "goal ≤ 0.50" in dispatch.failures_of([result], max_ratio=0.5, bound="proven")[0]
+    assert "planned in" in dispatch.failures_of([result], max_ratio=100, max_seconds=0)[0]
+    broken = {**result, "problems": ["technician 1: job 1 overlaps job 2"]}
+    assert dispatch.failures_of([broken], max_ratio=100) == [
+        "30 jobs × 8 technicians: technician 1: job 1 overlaps job 2"
+    ]
