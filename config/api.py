@@ -13,6 +13,7 @@ from aftersales.pay.api_appraisals import router as appraisals_router
 from aftersales.quality.api import router as quality_router
 from aftersales.service.api import router as service_router
 from aftersales.service.api_appointments import router as appointments_router
+from aftersales.workshop.api import router as workshop_router
 
 api = NinjaAPI(
     title="Aftersales API",
@@ -32,3 +33,4 @@ api.add_router("/", appointments_router)
 api.add_router("/", quality_router)
 api.add_router("/", pay_router)
 api.add_router("/", appraisals_router)
+api.add_router("/", workshop_router)

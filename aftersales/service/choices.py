@@ -177,5 +177,6 @@ VISIT_TYPES = (OrderType.INSPECTION, OrderType.CALL_OUT)
 JOB_TRANSITIONS = {
     "start": ((JobStatus.ASSIGNED, JobStatus.PAUSED), JobStatus.IN_PROGRESS),
     "pause": ((JobStatus.IN_PROGRESS,), JobStatus.PAUSED),
+    "resume": ((JobStatus.PAUSED,), JobStatus.IN_PROGRESS),
     "finish": ((JobStatus.IN_PROGRESS, JobStatus.PAUSED), JobStatus.FINISHED),
 }

@@ -4,8 +4,6 @@ Only the technician the job is assigned to moves it. The first start moves the o
 last job finished moves it to `quality_check`.
 """
 
-from decimal import Decimal
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +14,8 @@ from aftersales.core.errors import Conflict
 from aftersales.service.choices import JOB_TRANSITIONS, Consent, JobStatus, LineKind, OrderStatus, PauseReason
 from aftersales.service.models import ServiceOrderLine
 from aftersales.service.services.common import order_event, order_locked, status_label
+from aftersales.workshop.services.clock import clock_record
+from aftersales.workshop.services.delays import order_delay_watch
 
 S = OrderStatus
 WORKING_STATUSES = (S.DISPATCHED, S.IN_PROGRESS)
@@ -68,6 +68,7 @@ def job_act(*, actor, line: ServiceOrderLine, action: str, reason: str = "", sel
     before_job = line.job_status
     line.job_status = target
     line.save()
+    clock_record(line=line, technician=actor, action=action, reason=reason, now=now)
     order_event(order=order, actor=actor, action=f"job_{action}", payload={**payload, "from": before_job, "to": target})
     _order_follows_jobs(actor, order)
     return line
@@ -88,18 +89,4 @@ def _order_follows_jobs(actor, order) -> None:
         order.save(update_fields=["status", "updated_at"])
         order_event(order=order, actor=actor, action="status", from_status=before, to_status=order.status)
     if order.status == S.IN_PROGRESS:
-        _warn_if_late(order)
-
-
-def _warn_if_late(order) -> None:
-    """The expected finish is now plus the hours of the jobs not finished; past the promise, the advisor is told
-    once for each new expected time (before the promise is broken, not after)."""
-    from aftersales.service.services.notify import expected_finish, order_delay_check
-
-    remaining = sum(
-        ServiceOrderLine.objects.filter(order=order, kind=LineKind.LABOUR, consent=Consent.APPROVED)
-        .exclude(job_status=JobStatus.FINISHED)
-        .values_list("hours", flat=True),
-        Decimal("0"),
-    )
-    order_delay_check(order=order, expected_finish=expected_finish(timezone.now(), remaining))
+        order_delay_watch(order=order, now=timezone.now())
