@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/", include("aftersales.customers.urls")),
     path("parts/", include("aftersales.parts.urls")),
     path("service/", include("aftersales.service.urls")),
+    path("workshop/", include("aftersales.workshop.urls")),
     path("quality/", include("aftersales.quality.urls")),
     path("pay/", include("aftersales.pay.urls")),
     path("api/v1/", api.urls),

@@ -54,6 +54,17 @@ NAVIGATION = (
         ),
     ),
     (
+        _("Workshop"),
+        (
+            NavItem(_("Dispatch"), "workshop:dispatch", "service.dispatch_serviceorder"),
+            NavItem(_("Progress board"), "workshop:board", "service.view_serviceorder"),
+            NavItem(_("Technicians"), "workshop:technician_list", "workshop.view_technicianskill"),
+            NavItem(_("Bays"), "workshop:bay_list", "workshop.view_bay"),
+            NavItem(_("Productivity"), "workshop:productivity", "workshop.view_clockspan"),
+            NavItem(_("Workshop hours and board link"), "workshop:settings", "workshop.change_workshopsettings"),
+        ),
+    ),
+    (
         _("Quality"),
         (
             NavItem(_("Service audits"), "quality:audit_list", "quality.view_audit"),

@@ -101,11 +101,12 @@ def line_detail(*, user, pk) -> ServiceOrderLine:
 
 
 def technician_jobs(*, user) -> QuerySet:
-    """The signed-in technician's open jobs, the oldest promise first."""
+    """The signed-in technician's open jobs, the oldest promise first, with their clocked spans."""
     return (
         ServiceOrderLine.objects.filter(technician=user, kind="labour", consent="approved")
         .exclude(job_status="finished")
         .filter(order__status__in=["dispatched", "in_progress"])
         .select_related("order__customer", "order__asset")
+        .prefetch_related("clock_spans")
         .order_by("order__promised_at", "id")
     )

@@ -23,11 +23,14 @@ from aftersales.service.choices import JOB_TRANSITIONS, JobStatus, LineKind, Pau
 from aftersales.service.models import ServiceOrderLine
 from aftersales.service.selectors import line_detail, technician_jobs
 from aftersales.service.services.jobs import job_act
+from aftersales.workshop.services.clock import clocked_seconds
+from aftersales.workshop.services.clock import hours as clocked_hours
 
 WORK = "service.work_serviceorder"
 SUCCESS = {
     "start": gettext_lazy("Started: %(job)s."),
     "pause": gettext_lazy("Paused: %(job)s."),
+    "resume": gettext_lazy("Resumed: %(job)s."),
     "finish": gettext_lazy("Finished: %(job)s."),
 }
 
@@ -45,10 +48,13 @@ def finished_today(*, user) -> list[ServiceOrderLine]:
 
 
 def _with_actions(jobs, now) -> list[ServiceOrderLine]:
-    """Mark on each job which buttons its status allows (the same table `job_act` checks) and whether it is late."""
+    """Mark on each job which buttons its status allows (the same table `job_act` checks), whether it is late, and
+    the hours clocked on it so far (None when never started)."""
     for job in jobs:
         job.can = {action: job.job_status in sources for action, (sources, _target) in JOB_TRANSITIONS.items()}
         job.late = job.order.promised_at is not None and job.order.promised_at < now
+        spans = job.clock_spans.all()
+        job.clocked = clocked_hours(clocked_seconds(spans, now=now)) if spans else None
     return jobs
 
 
