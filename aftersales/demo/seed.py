@@ -15,6 +15,7 @@ from aftersales.demo.fake import fake_customers
 from aftersales.demo.parts import demo_parts
 from aftersales.demo.pay import demo_pay
 from aftersales.demo.service import demo_service
+from aftersales.demo.workshop import seed_workshop
 from aftersales.org import services as org_services
 from aftersales.org.choices import BranchKind, TeamKind
 from aftersales.org.models import Branch, Employee, Position, Team, User
@@ -191,6 +192,7 @@ def demo_seed() -> dict[str, int]:
     customers = _customers(admin, branches)
     parts = demo_parts(admin, branches)
     orders = demo_service(admin, branches)
+    seed_workshop(admin, branches)
     demo_pay(admin, branches)
     return {"people": people, "customers": customers, "parts": parts, "orders": orders}
 
