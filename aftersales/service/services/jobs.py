@@ -23,7 +23,8 @@ WORKING_STATUSES = (S.DISPATCHED, S.IN_PROGRESS)
 
 @transaction.atomic
 def job_act(*, actor, line: ServiceOrderLine, action: str, reason: str = "", self_check: dict | None = None):
-    """Start, pause or finish a job. Returns the line."""
+    """Start, pause, resume or finish a job. Starting or resuming one pauses the technician's other job in progress.
+    Returns the line."""
     if action not in JOB_TRANSITIONS:
         raise ValidationError({"action": _("Unknown action %(action)s.") % {"action": action}})
     require_perm(actor, "service.work_serviceorder")
@@ -66,12 +67,36 @@ def job_act(*, actor, line: ServiceOrderLine, action: str, reason: str = "", sel
         line.finished_at = now
         payload["self_check"] = {"passed": True, "notes": line.self_check_notes}
     before_job = line.job_status
+    if target == JobStatus.IN_PROGRESS:
+        _pause_other_jobs(actor, line, now)
     line.job_status = target
     line.save()
     clock_record(line=line, technician=actor, action=action, reason=reason, now=now)
     order_event(order=order, actor=actor, action=f"job_{action}", payload={**payload, "from": before_job, "to": target})
     _order_follows_jobs(actor, order)
     return line
+
+
+def _pause_other_jobs(actor, line: ServiceOrderLine, now) -> None:
+    """A technician works one job at a time: starting or resuming one pauses the job they were on (reason
+    "called to another job"), so their clock never runs on two jobs at once."""
+    others = (
+        ServiceOrderLine.objects.select_for_update()
+        .filter(technician=actor, kind=LineKind.LABOUR, job_status=JobStatus.IN_PROGRESS)
+        .exclude(pk=line.pk)
+        .select_related("order")
+    )
+    for other in others:
+        other.job_status = JobStatus.PAUSED
+        other.save(update_fields=["job_status", "updated_at"])
+        clock_record(line=other, technician=actor, action="pause", reason=PauseReason.OTHER_JOB, now=now)
+        payload = {"line": other.pk, "job": "pause", "reason": PauseReason.OTHER_JOB, "for_line": line.pk}
+        order_event(
+            order=other.order,
+            actor=actor,
+            action="job_pause",
+            payload={**payload, "from": "in_progress", "to": "paused"},
+        )
 
 
 def _order_follows_jobs(actor, order) -> None:

@@ -134,6 +134,30 @@ def test_a_second_start_while_a_span_is_open_does_not_open_another(workshop):
     assert line_clocked_seconds(job, now=moment(DAY, 10, 10)) == 40 * MINUTE
 
 
+def test_starting_a_second_job_pauses_the_first_so_the_clock_runs_on_one_job_at_a_time(workshop):
+    wang = workshop.technician_with({"机修": 3})
+    first_order, (first,) = workshop.order_with({"hours": "1", "skill": "机修"})
+    second_order, (second,) = workshop.order_with({"hours": "1", "skill": "机修"})
+    for order, job in ((first_order, first), (second_order, second)):
+        orders.order_dispatch(
+            actor=workshop.dispatcher, order=order, assignments=[{"line": job.pk, "technician": wang.user_id}]
+        )
+    act_at(moment(DAY, 9), wang.user, first, "start")
+    act_at(moment(DAY, 9, 20), wang.user, second, "start")
+
+    first.refresh_from_db()
+    assert first.job_status == JobStatus.PAUSED
+    assert ClockSpan.objects.get(line=first).end_reason == "other_job"
+    assert ClockSpan.objects.filter(technician=wang.user, ended_at__isnull=True).get().line == second
+    assert line_clocked_seconds(first, now=moment(DAY, 10)) == 20 * MINUTE
+    assert first_order.events.filter(action="job_pause", payload__reason="other_job").exists()
+
+    act_at(moment(DAY, 9, 50), wang.user, first, "resume")
+    second.refresh_from_db()
+    assert second.job_status == JobStatus.PAUSED
+    assert line_clocked_seconds(second, now=moment(DAY, 11)) == 30 * MINUTE
+
+
 # -- productivity -------------------------------------------------------------------------------------------------------------------
 
 
