@@ -7,7 +7,6 @@ store the user sees), else the user's own store, else the first store they see.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -16,8 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from aftersales.core.access import require_perm
-from aftersales.core.forms import apply_form_errors
-from aftersales.core.pages import perm_required
+from aftersales.core.pages import perm_required, submit
 from aftersales.org.choices import UMBRELLA_KINDS
 from aftersales.org.models import Branch
 from aftersales.service.qr import qr_svg
@@ -80,15 +78,13 @@ def settings_page(request):
     if request.method != "POST":
         return _settings_page(request, branch, branches)
     form = HoursForm(request.POST)
-    if form.is_valid():
-        try:
-            setup.workshop_hours_set(actor=request.user, branch=branch, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_form_errors(form, exc)
-        else:
-            messages.success(request, _("The workshop hours of %(branch)s are saved.") % {"branch": branch.name})
-            return redirect(_settings_url(branch))
-    return _settings_page(request, branch, branches, form=form)
+    saved = submit(
+        request,
+        form,
+        lambda data: setup.workshop_hours_set(actor=request.user, branch=branch, **data),
+        success=_("The workshop hours of %(branch)s are saved.") % {"branch": branch.name},
+    )
+    return redirect(_settings_url(branch)) if saved else _settings_page(request, branch, branches, form=form)
 
 
 @never_cache

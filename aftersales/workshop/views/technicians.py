@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from aftersales.core.access import get_for_user_or_404, require_perm
 from aftersales.core.audit import audit_history
 from aftersales.core.forms import apply_form_errors
-from aftersales.core.pages import perm_required
+from aftersales.core.pages import perm_required, submit
 from aftersales.org.models import Employee
 from aftersales.workshop.forms import WEEKDAYS, DayOffForm, ShiftForm, SkillsForm
 from aftersales.workshop.models import DayOff
@@ -170,15 +170,13 @@ def technician_shift(request, employee_id: int):
     employee = _technician(request, employee_id)
     require_perm(request.user, CHANGE_SHIFT)
     form = ShiftForm(request.POST)
-    if form.is_valid():
-        try:
-            setup.technician_shift_set(actor=request.user, employee=employee, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_form_errors(form, exc)
-        else:
-            messages.success(request, _("The shift of %(name)s is saved.") % {"name": employee.name})
-            return _back(employee)
-    return _detail(request, employee, shift_form=form)
+    saved = submit(
+        request,
+        form,
+        lambda data: setup.technician_shift_set(actor=request.user, employee=employee, **data),
+        success=_("The shift of %(name)s is saved.") % {"name": employee.name},
+    )
+    return _back(employee) if saved else _detail(request, employee, shift_form=form)
 
 
 @require_POST
@@ -197,15 +195,13 @@ def technician_day_off_add(request, employee_id: int):
     employee = _technician(request, employee_id)
     require_perm(request.user, ADD_DAY_OFF)
     form = DayOffForm(request.POST)
-    if form.is_valid():
-        try:
-            setup.day_off_add(actor=request.user, employee=employee, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_form_errors(form, exc)
-        else:
-            messages.success(request, _("Day off added."))
-            return _back(employee)
-    return _detail(request, employee, day_off_form=form)
+    saved = submit(
+        request,
+        form,
+        lambda data: setup.day_off_add(actor=request.user, employee=employee, **data),
+        success=_("Day off added."),
+    )
+    return _back(employee) if saved else _detail(request, employee, day_off_form=form)
 
 
 @require_POST
