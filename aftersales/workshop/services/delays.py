@@ -81,15 +81,21 @@ def order_delay_watch(*, order: ServiceOrder, now: datetime.datetime | None = No
     order = (
         ServiceOrder.objects.select_related("asset", "advisor").prefetch_related(open_lines_prefetch()).get(pk=order.pk)
     )
+    return _warn_if_late(order, now)
+
+
+def _warn_if_late(order: ServiceOrder, now: datetime.datetime) -> bool:
+    """Warn when the order (read with its lines, slots and spans) is expected after its promise; once per promise."""
     expected = order_expected_finish(order, now)
     if expected is None or expected <= order.promised_at:
         return False
-    try:
-        with transaction.atomic():
-            DelayWarning.objects.create(order=order, promised_at=order.promised_at, expected_at=expected)
-    except IntegrityError:  # another process warned first
-        return False
-    order_delay_check(order=order, expected_finish=expected)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                DelayWarning.objects.create(order=order, promised_at=order.promised_at, expected_at=expected)
+        except IntegrityError:  # another process warned first
+            return False
+        order_delay_check(order=order, expected_finish=expected)
     return True
 
 
@@ -105,7 +111,7 @@ def delays_watch(*, branch=None, now: datetime.datetime | None = None) -> int:
     if branch is not None:
         orders = orders.filter(branch=branch)
     sent = 0
-    for order in orders.only("pk", "promised_at", "advisor_id", "status"):
-        with transaction.atomic():
-            sent += order_delay_watch(order=order, now=now)
+    # one read of every order with its jobs; only the late ones cost a write
+    for order in orders.select_related("asset", "advisor").prefetch_related(open_lines_prefetch()):
+        sent += _warn_if_late(order, now)
     return sent

@@ -196,3 +196,23 @@ def test_a_job_in_progress_is_expected_to_end_after_its_hours_not_yet_clocked(wo
     later = started + datetime.timedelta(minutes=30)
 
     assert order_expected_finish(order, later) == later + datetime.timedelta(minutes=90)
+
+
+def _watch_queries(workshop) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert delays_watch(branch=workshop.branch) == 0
+    return len(captured)
+
+
+def test_the_watch_reads_every_order_in_the_same_number_of_queries(workshop):
+    far = workshop.at(workshop.tomorrow + datetime.timedelta(days=7), 17)
+    for _ in range(2):
+        workshop.order_with({"hours": "1", "skill": "机修"}, promised_at=far)
+    two = _watch_queries(workshop)
+    for _ in range(3):
+        workshop.order_with({"hours": "1", "skill": "机修"}, promised_at=far)
+
+    assert _watch_queries(workshop) == two
