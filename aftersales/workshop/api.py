@@ -106,11 +106,11 @@ class SkillsIn(Schema):
 def _technician(request, employee_id: int) -> Employee:
     employee = get_for_user_or_404(Employee.objects.select_related("branch"), request.user, pk=employee_id)
     if not technicians_of(employee.branch).filter(pk=employee.pk).exists():
-        raise_not_technician()
+        _not_found()
     return employee
 
 
-def raise_not_technician():
+def _not_found():
     raise Http404
 
 
@@ -165,7 +165,7 @@ def job_suggestion_list(request, line_id: int):
     line = service_selectors.line_detail(user=request.user, pk=line_id)
     require_api_perm(request, DISPATCH)
     if line.kind != "labour":
-        raise_not_technician()
+        _not_found()
     items = suggestions.job_suggestions(line=line)
     return {
         "items": [
