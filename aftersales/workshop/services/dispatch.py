@@ -27,10 +27,11 @@ from aftersales.service.choices import Consent, JobStatus, LineKind
 from aftersales.service.models import ServiceOrderLine
 from aftersales.service.services.orders import order_dispatch
 from aftersales.workshop import planner
-from aftersales.workshop.models import Bay, JobSlot
+from aftersales.workshop.models import Bay, JobSlot, WorkshopSettings
 from aftersales.workshop.services.calendar import day_origin, to_minutes, to_moment
 from aftersales.workshop.services.delays import order_delay_watch
 from aftersales.workshop.services.roster import WORKSHOP_STATUSES, RosterEntry, remaining_minutes, roster
+from aftersales.workshop.services.setup import workshop_settings_for
 
 DISPATCH = "service.dispatch_serviceorder"
 
@@ -275,10 +276,18 @@ def dispatch_apply(*, actor, assignments: list[dict], branch=None, day: datetime
         if line.order.branch_id != branch.pk:
             raise _row_error(index, "line", _("No job with that id."))
     day = day or timezone.localdate(_parse_start(assignments[0], 0))
+    _lock_branch_plan(branch)
     day_in = day_input(branch=branch, day=day, now=now, planning=set(lines))
     rows = [_checked_row(index, row, lines, day_in) for index, row in enumerate(assignments)]
     _check_overlaps(rows, day_in)
     return _write(actor, rows, day_in)
+
+
+def _lock_branch_plan(branch) -> None:
+    """Applies of one branch run one after another (a lock on its workshop settings row), so that two dispatchers
+    applying at the same second cannot both take the same technician's or bay's free time."""
+    settings = workshop_settings_for(branch)
+    WorkshopSettings.objects.select_for_update().filter(pk=settings.pk).first()
 
 
 def _lines_for_rows(actor, assignments) -> dict[int, ServiceOrderLine]:
