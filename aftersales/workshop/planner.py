@@ -15,18 +15,20 @@ The rules a plan keeps (`check_plan` verifies every one of them):
   `busy` intervals nor its other jobs;
 - the jobs of one order (one car) never overlap each other nor the order's `order_busy` intervals.
 
-`plan_day` looks for a plan that, in this order: leaves the fewest jobs unassigned, has the fewest orders finishing
-after their due time (an order finishes at its last planned job's end), finishes earliest (makespan), and spreads
-the minutes most evenly over the technicians. It is a list scheduler: each job in turn goes to its earliest
-finishing (technician, bay, start), gaps between busy intervals included; among equal finishes to the technician
-with the lowest sufficient level (experts stay free), then the lower load, then the lower id. The orderings tried:
-longest job first; least latest start first (an order must start by min(due, a target finish) − its work, for four
-targets around the longest-first plan's finish), re-run with late orders' dues brought forward; longest first,
-fewest eligible technicians first and earliest due first, each re-run with its late orders moved to the front;
-then a bounded local search (late or last-finishing orders moved earlier, jobs swapped) from the best. The number
-of list-scheduling passes is bounded (about 50 for 300 jobs, 0.3–1.1 s of CPU on the benchmark machine). Everything
-is deterministic: the same input gives the same plan, whatever the order of the lists (ties are broken by ids; the
-local search draws from a fixed seed; no clock).
+`plan_day` looks for a plan that, in this order: has the fewest orders finishing after their promised time (an
+order finishes at its last planned job's end; a promised order with a job left unplanned is late), leaves the fewest
+jobs (then minutes) unassigned, finishes earliest (makespan), and spreads the minutes most evenly over the
+technicians. It is a list scheduler: each job in turn goes to its earliest finishing (technician, bay, start), gaps
+between busy intervals included; a technician who also has a busier trade than the job's is used only when that
+finishes `RESERVE_MINUTES` sooner; among equal finishes, the technician with the lowest sufficient level (experts
+stay free), then the lower load, then the lower id. The orderings tried: longest job first; least latest start
+first (an order must start by min(due, a target finish) − its work, for four targets around the longest-first
+plan's finish), re-run with late orders' dues brought forward; longest first, fewest eligible technicians first and
+earliest due first, each re-run with its late orders moved to the front; then a bounded local search (late or
+last-finishing orders moved earlier, jobs swapped) from the best. A second search packs the day with the promises
+left out; its plan wins when it keeps the promises too. The passes are bounded (`PASS_BUDGET`; about 0.9 s of CPU
+for 300 jobs on the benchmark machine). Everything is deterministic: the same input gives the same plan, whatever
+the order of the lists (ties are broken by ids; the local search draws from a fixed seed; no clock).
 """
 
 from __future__ import annotations
@@ -47,8 +49,12 @@ REASONS = (NO_SKILL, LEVEL_TOO_LOW, NOT_WORKING, NO_BAY, NO_TIME)
 # The search's bounds (each round is one list-scheduling pass): see `plan_day`.
 REPAIR_ROUNDS = 3
 IMPROVE_SEED = 20261126
-PASS_BUDGET = 9_000  # local-search passes × jobs: 30 passes for 300 jobs, 90 for 100, 150 (the most) for 30
-MIN_PASSES, MAX_PASSES = 20, 150
+#: Local-search passes × jobs × technicians (a pass costs about jobs × technicians): 30 passes for 300 jobs and 60
+#: technicians (about 1 s), 216 for 100 and 25, the most (400) for 30 and 8.
+PASS_BUDGET = 540_000
+MIN_PASSES, MAX_PASSES = 20, 400
+#: Minutes of finishing time a job gives up to leave a technician free for a busier trade they also have.
+RESERVE_MINUTES = 30
 TARGET_SLACKS = (-30, 0, 30, 60)  # minutes around the longest-first plan's finish aimed at by the latest-start passes
 
 
@@ -230,7 +236,7 @@ class _Timeline:
 class _Day:
     """The fixed facts of one planning problem, prepared once for every ordering tried."""
 
-    def __init__(self, jobs, techs, bays, not_before, order_busy):
+    def __init__(self, jobs, techs, bays, not_before, order_busy, reserve: int = 0):
         self.jobs = jobs
         self.minutes = {job.id: work_minutes(job) for job in jobs}
         self.not_before = not_before
@@ -241,20 +247,35 @@ class _Day:
         self.bay_busy = {bay.id: _Timeline(bay.busy) for bay in self.bays}
         self.order_busy = {order: _Timeline(intervals) for order, intervals in (order_busy or {}).items()}
         self.reason = {job.id: ineligibility(job, techs, bays) for job in jobs}
+        self.reserve = reserve
+        self.pressure = self._pressure()
         self.candidates = {job.id: self._candidates(job) for job in jobs if self.reason[job.id] is None}
         self.bays_of_kind: dict[str, list[int]] = {}
         for job in jobs:
             if job.bay_kind and job.bay_kind not in self.bays_of_kind:
                 self.bays_of_kind[job.bay_kind] = [bay.id for bay in self.bays if job.bay_kind in bay.kinds]
 
-    def _candidates(self, job: Job) -> list[tuple[int, Tech]]:
-        """(tie-break level, tech) of every eligible technician: the job's skill level, or for a job needing no
-        skill the technician's highest level (either way, experts last)."""
+    def _pressure(self) -> dict[str, float]:
+        """Each skill's minutes of work per working technician who has it (at any level)."""
+        work: dict[str, int] = {}
+        for job in self.jobs:
+            if job.skill:
+                work[job.skill] = work.get(job.skill, 0) + work_minutes(job)
+        people = {skill: sum(1 for t in self.techs if works_today(t) and t.skills.get(skill)) for skill in work}
+        return {skill: work[skill] / people[skill] for skill in work if people[skill]}
+
+    def _candidates(self, job: Job) -> list[tuple[int, Tech, int]]:
+        """(tie-break level, tech, reserve) of every eligible technician: the job's skill level, or for a job needing
+        no skill the technician's highest level (either way, experts last); `reserve` is the day's `reserve` minutes
+        when the technician also has a skill under more pressure than the job's (a 快保 technician who can do 机修 is
+        kept for 保养 when 保养 is the busier trade), else 0."""
         result = []
+        own = self.pressure.get(job.skill, 0.0)
         for tech in self.techs:
             if eligible(job, tech):
                 level = tech.skills.get(job.skill, 0) if job.skill else max(tech.skills.values(), default=0)
-                result.append((level, tech))
+                busier = any(self.pressure.get(skill, 0.0) > own for skill in tech.skills if skill != job.skill)
+                result.append((level, tech, self.reserve if busier else 0))
         return result
 
 
@@ -333,7 +354,7 @@ def _best_place(day: _Day, job: Job, tech_lines, order_line, bay_lines, bay_ids,
     breaks_of = day.breaks
     rough = []
     best_end = None
-    for level, tech in day.candidates[job.id]:
+    for level, tech, reserve in day.candidates[job.id]:
         shift_start, shift_end = tech.shift
         line = tech_lines[tech.id]
         t = lowest if lowest > shift_start else shift_start
@@ -341,13 +362,13 @@ def _best_place(day: _Day, job: Job, tech_lines, order_line, bay_lines, bay_ids,
             i = bisect_right(line.ends, t)  # a quick lower bound of this technician's finish
             if i < len(line.starts) and line.starts[i] <= t:
                 t = line.ends[i]
-            if t + minutes > best_end:
+            if t + minutes + reserve > best_end:
                 continue
         found = _rough_finish(t, minutes, shift_end, breaks_of[tech.id], line, order_line)
         if found is not None:
-            rough.append(((found[1], level, load[tech.id], tech.id), tech, found))
-            if best_end is None or found[1] < best_end:
-                best_end = found[1]
+            rough.append(((found[1] + reserve, level, load[tech.id], tech.id), tech, found))
+            if best_end is None or found[1] + reserve < best_end:
+                best_end = found[1] + reserve
     if not rough:
         return None, None
     if not bay_ids:
@@ -361,7 +382,7 @@ def _best_place(day: _Day, job: Job, tech_lines, order_line, bay_lines, bay_ids,
         exact = _earliest(day, job, tech, tech_lines[tech.id], order_line, bay_lines, bay_ids, found[0])
         if exact is None:
             continue
-        exact_key = (exact[1], *key[1:])
+        exact_key = (exact[1] + key[0] - found[1], *key[1:])
         if best_key is None or exact_key < best_key:
             best, best_key = (tech, exact), exact_key
     return best, best_key
@@ -439,12 +460,13 @@ def makespan(plan: Plan, not_before: int = 0) -> int:
 
 
 def _score(plan: Plan, load: dict[int, int], day: _Day) -> tuple:
-    """Smaller is better: unassigned jobs, then their minutes (more work planned), late orders, makespan, then the
-    spread of the load (sum of squares of each technician's minutes, kept work included)."""
+    """Smaller is better: late orders (a promised order with a job left unplanned counts as late), then unassigned
+    jobs and their minutes (more work planned), makespan, then the spread of the load (sum of squares of each
+    technician's minutes, kept work included)."""
     return (
+        len(late_orders(plan, day.jobs)),
         len(plan.unassigned),
         sum(day.minutes[job_id] for job_id, _ in plan.unassigned),
-        len(late_orders(plan, day.jobs)),
         makespan(plan, day.not_before),
         sum(minutes * minutes for minutes in load.values()),
     )
@@ -601,32 +623,37 @@ def plan_day(
     The search (list-scheduling passes): longest first (1); least latest start for each of `TARGET_SLACKS` around
     its finish, with late orders' dues brought forward (up to `REPAIR_ROUNDS` each); longest first, fewest eligible
     and earliest due with late orders moved to the front (up to `REPAIR_ROUNDS` each, repeats skipped); then the
-    local search, `PASS_BUDGET` ÷ jobs passes between `MIN_PASSES` and `MAX_PASSES`. At most 22 + 150 passes.
+    local search, `PASS_BUDGET` ÷ (jobs × technicians) passes between `MIN_PASSES` and `MAX_PASSES`, shared with a
+    second search that leaves the promises out (kept when it keeps them too).
     """
-    day = _Day(list(jobs), list(techs), list(bays), not_before, order_busy)
-    passes = min(MAX_PASSES, max(MIN_PASSES, PASS_BUDGET // max(1, len(day.jobs))))
-    best = _search(day, passes - passes // 2)
-    if best is None:
+    day = _Day(list(jobs), list(techs), list(bays), not_before, order_busy, reserve=RESERVE_MINUTES)
+    passes = min(MAX_PASSES, max(MIN_PASSES, PASS_BUDGET // max(1, len(day.jobs) * len(day.techs))))
+    search = _search(day, passes - passes // 2)
+    if search.best is None:
         return Plan(assignments=[], unassigned=[])
     if not any(job.due is not None for job in day.jobs):
-        return best[1]
-    return _better(day, best, _search(_without_promises(day), passes // 2)[1])
+        return search.best[1]
+    packed = _search(_without_promises(day), passes // 2).best
+    # the tight packing kept where it can be: its late orders brought to the front of its own ordering
+    same = {job.id: job for job in day.jobs}
+    search.repair_lateness([same[job.id] for job in packed[2]], REPAIR_ROUNDS)
+    return _better(day, search.best, packed[1])
 
 
-def _search(day: _Day, passes: int) -> tuple | None:
-    """The search of `plan_day` on one day: the best (score, plan, ordering), or None when there are no jobs."""
+def _search(day: _Day, passes: int) -> _Search:
+    """The search of `plan_day` on one day; its `best` is (score, plan, ordering), None when there are no jobs."""
     search = _Search(day)
     bases = search.bases()
     search.run(bases[0])
     if search.best is None:
-        return None
+        return search
     target = makespan(search.best[1], day.not_before)  # the longest-first plan's finish: a good makespan to aim at
     for slack in TARGET_SLACKS:
         search.repair_by_deadlines(target + slack, REPAIR_ROUNDS)
     for base in bases:
         search.repair_lateness(base, REPAIR_ROUNDS)
     search.improve(passes)
-    return search.best
+    return search
 
 
 def _without_promises(day: _Day) -> _Day:
