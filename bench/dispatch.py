@@ -321,8 +321,87 @@ def proven_bound(day: Day) -> tuple[int, str]:
         candidates.append(((sum(job.minutes for job in lines) - 30 * len(places)) / len(places), f"{kind} bays"))
     if not candidates:
         return 0, "no job"
+    candidates.append((flow_bound(jobs, eligible), "work divided among the eligible (flow)"))
     value, reason = max(candidates, key=lambda item: item[0])
     return math.ceil(value), reason
+
+
+def flow_bound(jobs: list[Job], eligible: dict[int, list[Tech]]) -> int:
+    """The issue's "total hours divided among the eligible technicians", done exactly: the least T (worked minutes
+    from 08:30) for which the jobs' minutes can be shared out, in any fractions, among the technicians eligible for
+    each, none working more than T (plus an 08:00 technician's head start). Jobs with the same eligible technicians
+    are one source; a maximum flow (Dinic) decides each T, a binary search finds the least."""
+    classes: dict[tuple[int, ...], int] = {}
+    for job in jobs:
+        key = tuple(sorted(tech.id for tech in eligible[job.id]))
+        classes[key] = classes.get(key, 0) + job.minutes
+    head = {tech.id: _head_start(tech) for job in jobs for tech in eligible[job.id]}
+    total = sum(classes.values())
+    low, high = 0, total
+    while low < high:
+        middle = (low + high) // 2
+        if _max_flow(classes, {tech: middle + start for tech, start in head.items()}) >= total:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _max_flow(classes: dict[tuple[int, ...], int], capacity: dict[int, int]) -> int:
+    """Maximum flow from the job classes (their minutes) to the technicians (their capacity)."""
+    techs = sorted(capacity)
+    source, sink = 0, 1
+    node = {("class", key): 2 + i for i, key in enumerate(classes)}
+    node.update({("tech", tech): 2 + len(classes) + i for i, tech in enumerate(techs)})
+    graph: list[list[list[int]]] = [[] for _ in range(2 + len(classes) + len(techs))]
+
+    def edge(a: int, b: int, cap: int) -> None:
+        graph[a].append([b, cap, len(graph[b])])
+        graph[b].append([a, 0, len(graph[a]) - 1])
+
+    infinite = sum(classes.values())
+    for key, minutes in classes.items():
+        edge(source, node[("class", key)], minutes)
+        for tech in key:
+            edge(node[("class", key)], node[("tech", tech)], infinite)
+    for tech in techs:
+        edge(node[("tech", tech)], sink, max(0, capacity[tech]))
+    level = [-1] * len(graph)
+    cursor = [0] * len(graph)
+
+    def push(current: int, limit: int) -> int:
+        if current == sink:
+            return limit
+        while cursor[current] < len(graph[current]):
+            e = graph[current][cursor[current]]
+            target, cap, rev = e
+            if cap > 0 and level[target] == level[current] + 1:
+                sent = push(target, min(limit, cap))
+                if sent:
+                    e[1] -= sent
+                    graph[target][rev][1] += sent
+                    return sent
+            cursor[current] += 1
+        return 0
+
+    flow = 0
+    while True:
+        level[:] = [-1] * len(graph)
+        level[source] = 0
+        queue = [source]
+        for current in queue:
+            for target, cap, _rev in graph[current]:
+                if cap > 0 and level[target] < 0:
+                    level[target] = level[current] + 1
+                    queue.append(target)
+        if level[sink] < 0:
+            return flow
+        cursor[:] = [0] * len(graph)
+        while True:
+            sent = push(source, infinite)
+            if not sent:
+                break
+            flow += sent
 
 
 # -- the measure -------------------------------------------------------------------------------------------------------

@@ -68,3 +68,19 @@ def test_missed_goals_are_reported():
     assert dispatch.failures_of([broken], max_ratio=100) == [
         "30 jobs × 8 technicians: technician 1: job 1 overlaps job 2"
     ]
+
+
+def test_the_flow_bound_shares_each_jobs_minutes_among_exactly_the_technicians_able_to_do_it():
+    both = planner.Tech(id=1, skills={"机修": 3, "保养": 3}, shift=(510, 1050))
+    service_only = planner.Tech(id=2, skills={"保养": 3}, shift=(510, 1050))
+    jobs = [
+        planner.Job(id=1, order=1, skill="机修", min_level=1, minutes=240),
+        planner.Job(id=2, order=2, skill="保养", min_level=1, minutes=60),
+    ]
+    eligible = {job.id: [t for t in (both, service_only) if planner.eligible(job, t)] for job in jobs}
+
+    # 机修 can only go to the first technician: 240 minutes, though the work shared by two would be 150 each
+    assert dispatch.flow_bound(jobs, eligible) == 240
+    assert planner.lower_bound(jobs, [both, service_only]) == 240
+    jobs[1].minutes = 300  # now the service job's 300 minutes spill over: (240 + 300) / 2
+    assert dispatch.flow_bound(jobs, eligible) == 270
