@@ -49,13 +49,21 @@ REASONS = (NO_SKILL, LEVEL_TOO_LOW, NOT_WORKING, NO_BAY, NO_TIME)
 # The search's bounds (each round is one list-scheduling pass): see `plan_day`.
 REPAIR_ROUNDS = 3
 IMPROVE_SEED = 20261126
-#: Local-search passes × jobs × technicians (a pass costs about jobs × technicians): 30 passes for 300 jobs and 60
-#: technicians (about 1 s), 216 for 100 and 25, the most (400) for 30 and 8.
-PASS_BUDGET = 540_000
-MIN_PASSES, MAX_PASSES = 20, 400
+#: Passes × jobs × technicians for the whole plan (a pass costs about jobs × technicians): 3,750 passes for 30 jobs
+#: and 8 technicians, 360 for 100 and 25, 50 for 300 and 60; never fewer than `MIN_PASSES` of local search per search.
+PASS_BUDGET = 900_000
+MIN_PASSES, MAX_PASSES = 10, 4000
 #: Minutes of finishing time a job gives up to leave a technician free for a busier trade they also have.
-RESERVE_MINUTES = 30
+RESERVE_MINUTES = 15
 TARGET_SLACKS = (-30, 0, 30, 60)  # minutes around the longest-first plan's finish aimed at by the latest-start passes
+#: Forward-backward rounds (each one a minute earlier than the best plan) and the backward search's bounds: passes
+#: with the orders left out moved to the front, then a local search of `BACKWARD_BUDGET` ÷ (jobs × technicians)²
+#: passes, between 2 and `BACKWARD_PASSES` (100 up to 100 jobs × 25 technicians, 2 for 300 × 60).
+TIGHTEN_ROUNDS = 8
+MIRROR_ROUNDS = 3
+BACKWARD_BUDGET, BACKWARD_PASSES = 625_000_000, 100
+#: Finishing times the promise-keeping search aims at, in minutes after the promise-free plan's finish.
+AIM_STEPS = (0, 6, 12, 24, 48)
 
 
 @dataclass(slots=True)
@@ -248,6 +256,7 @@ class _Day:
         self.order_busy = {order: _Timeline(intervals) for order, intervals in (order_busy or {}).items()}
         self.reason = {job.id: ineligibility(job, techs, bays) for job in jobs}
         self.reserve = reserve
+        self.release: dict[int, int] = {}  # job id -> earliest start, when later than `not_before` (the mirror's)
         self.pressure = self._pressure()
         self.candidates = {job.id: self._candidates(job) for job in jobs if self.reason[job.id] is None}
         self.bays_of_kind: dict[str, list[int]] = {}
@@ -350,7 +359,7 @@ def _best_place(day: _Day, job: Job, tech_lines, order_line, bay_lines, bay_ids,
     First each eligible technician's earliest finish ignoring bays (a lower bound of the real one); then, in the
     order of those, the real finish with a bay, until no remaining technician could beat the best found."""
     minutes = work_minutes(job)
-    lowest = day.not_before
+    lowest = day.release.get(job.id, day.not_before) if day.release else day.not_before
     breaks_of = day.breaks
     rough = []
     best_end = None
@@ -489,6 +498,23 @@ class _Search:
             self.order_total[job.order] = self.order_total.get(job.order, 0) + work_minutes(job)
         self.best: tuple | None = None  # (score, plan, ordering)
         self.seen: set[tuple[int, ...]] = set()
+        self.passes = 0  # list-scheduling passes run, forwards or backwards
+        self.order_of = {job.id: job.order for job in day.jobs}
+        self._mirrored: tuple[_Day, int] | None = None
+        self.low = _bound_clock(day)
+
+    def reached(self) -> bool:
+        """The best plan keeps every promise, plans every job and ends at the issue's lower bound: nothing to gain."""
+        if self.best is None:
+            return False
+        score, plan, _ordering = self.best
+        return score[0] == 0 and not plan.unassigned and makespan(plan, self.day.not_before) <= self.low
+
+    def mirrored(self) -> tuple[_Day, int]:
+        """The day played backwards and its horizon (`_mirror`), made once."""
+        if self._mirrored is None:
+            self._mirrored = _mirror(self.day)
+        return self._mirrored
 
     def due(self, job: Job) -> int:
         return self.dues.get(job.order, _NO_DUE)
@@ -522,6 +548,7 @@ class _Search:
         if fingerprint in self.seen:
             return None
         self.seen.add(fingerprint)
+        self.passes += 1
         plan, load = _schedule(self.day, ordering)
         score = _score(plan, load, self.day)
         if self.best is None or score < self.best[0]:
@@ -574,7 +601,7 @@ class _Search:
         rng = random.Random(IMPROVE_SEED)
         score, plan, ordering = self.best
         for _ in range(passes):
-            if not ordering:
+            if not ordering or self.reached():
                 return
             candidate = self._step(rng, plan, ordering)
             result = self.run(candidate)
@@ -588,6 +615,9 @@ class _Search:
             swapped[i], swapped[j] = swapped[j], swapped[i]
             return swapped
         late = late_orders(plan, self.day.jobs)
+        short = [self.order_of[job_id] for job_id, reason in plan.unassigned if reason == NO_TIME]
+        if short and rng.random() < 0.5:
+            late = short
         order = rng.choice(late) if late and rng.random() < 0.5 else _last_order(plan, self.day.jobs)
         if order is None:
             return ordering
@@ -631,13 +661,30 @@ def plan_day(
     search = _search(day, passes - passes // 2)
     if search.best is None:
         return Plan(assignments=[], unassigned=[])
-    if not any(job.due is not None for job in day.jobs):
+    if search.reached() or not any(job.due is not None for job in day.jobs):
         return search.best[1]
     packed = _search(_without_promises(day), passes // 2).best
     # the tight packing kept where it can be: its late orders brought to the front of its own ordering
     same = {job.id: job for job in day.jobs}
     search.repair_lateness([same[job.id] for job in packed[2]], REPAIR_ROUNDS)
+    _aim_at_packing(search, packed[1])
     return _better(day, search.best, packed[1])
+
+
+def _aim_at_packing(search: _Search, packed: Plan) -> None:
+    """Look for a plan that keeps the promises the best plan keeps and ends within `AIM_STEPS` of the promise-free
+    plan's finish: a backward plan aiming at each in turn (the promise-free plan's order of ends as its guide); the
+    first that fits is tightened further."""
+    day = search.day
+    if _short_of_time(packed) or _short_of_time(search.best[1]):
+        return
+    low = makespan(packed, day.not_before)
+    for step in AIM_STEPS:
+        if low + step >= makespan(search.best[1], day.not_before):
+            return
+        if _fits_before(search, low + step, guide=packed):
+            _tighten(search, TIGHTEN_ROUNDS)
+            return
 
 
 def _search(day: _Day, passes: int) -> _Search:
@@ -652,8 +699,172 @@ def _search(day: _Day, passes: int) -> _Search:
         search.repair_by_deadlines(target + slack, REPAIR_ROUNDS)
     for base in bases:
         search.repair_lateness(base, REPAIR_ROUNDS)
-    search.improve(passes)
+    _tighten(search, TIGHTEN_ROUNDS)
+    search.improve(max(MIN_PASSES, passes - search.passes))
+    _tighten(search, TIGHTEN_ROUNDS)
     return search
+
+
+# -- forward-backward tightening ----------------------------------------------------------------------------------
+
+
+def _mirror(day: _Day) -> tuple[_Day, int]:
+    """The day played backwards from `horizon` (the latest shift end): time t becomes horizon − t, so a shift (s, e)
+    becomes (horizon − e, horizon − max(s, not_before)), breaks, kept intervals, bays' and orders' busy intervals
+    likewise. A promise (a deadline) becomes a release time there (`_Day.release`), which a list scheduler keeps by
+    construction; its plan, played forwards again (`_unmirror`), ends every order by its deadline."""
+    working = [tech for tech in day.techs if works_today(tech)]
+    horizon = max((tech.shift[1] for tech in working), default=day.not_before)
+
+    def flip(intervals):
+        return [(horizon - end, horizon - start) for start, end in intervals]
+
+    techs = []
+    for tech in day.techs:
+        if not works_today(tech) or tech.shift[1] <= day.not_before:
+            techs.append(replace(tech, shift=None, breaks=[], busy=[]))
+            continue
+        shift = (horizon - tech.shift[1], horizon - max(tech.shift[0], day.not_before))
+        techs.append(replace(tech, shift=shift, breaks=flip(day.breaks[tech.id]), busy=flip(_merged(tech.busy))))
+    bays = [replace(bay, busy=flip(_merged(bay.busy))) for bay in day.bays]
+    order_busy = {order: flip(zip(line.starts, line.ends, strict=True)) for order, line in day.order_busy.items()}
+    mirrored = _Day([replace(job, due=None) for job in day.jobs], techs, bays, 0, order_busy, reserve=day.reserve)
+    return mirrored, horizon
+
+
+def _unmirror(plan: Plan, horizon: int) -> Plan:
+    """A plan of the mirrored day, played forwards: each job right-justified against its deadline."""
+    assignments = [replace(a, start=horizon - a.end, end=horizon - a.start) for a in plan.assignments]
+    assignments.sort(key=lambda a: (a.start, a.tech, a.job))
+    return Plan(assignments=assignments, unassigned=plan.unassigned)
+
+
+def _left_justified(day: _Day, plan: Plan) -> tuple[Plan, dict[int, int]]:
+    """The plan with each job, in order of start, moved to the earliest time its technician, bay and car allow:
+    same technicians and bays, and no job ends later than it did (so no order becomes late)."""
+    job_of = {job.id: job for job in day.jobs}
+    tech_of = {tech.id: tech for tech in day.techs}
+    tech_lines = {tech_id: line.copy() for tech_id, line in day.tech_busy.items()}
+    bay_lines = {bay_id: line.copy() for bay_id, line in day.bay_busy.items()}
+    order_lines = {order: line.copy() for order, line in day.order_busy.items()}
+    load = {tech.id: tech.load for tech in day.techs}
+    assignments = []
+    for a in sorted(plan.assignments, key=lambda a: (a.start, a.tech, a.job)):
+        job = job_of[a.job]
+        order_line = order_lines.setdefault(job.order, _Timeline())
+        bay_ids = [a.bay] if a.bay is not None else None
+        found = _earliest(day, job, tech_of[a.tech], tech_lines[a.tech], order_line, bay_lines, bay_ids, day.not_before)
+        start, end, bay_id = found or (a.start, a.end, a.bay)  # never None: its own slot is still free
+        tech_lines[a.tech].add(start, end)
+        if bay_id is not None:
+            bay_lines[bay_id].add(start, end)
+        order_line.add(start, end)
+        load[a.tech] += work_minutes(job)
+        assignments.append(Assignment(job=a.job, tech=a.tech, bay=bay_id, start=start, end=end))
+    assignments.sort(key=lambda a: (a.start, a.tech, a.job))
+    return Plan(assignments=assignments, unassigned=list(plan.unassigned)), load
+
+
+def _tighten(search: _Search, rounds: int) -> None:
+    """Forward-backward passes from the best plan, `rounds` at most: plan the day backwards so that it ends a minute
+    before the best plan does (`_fits_before`); while one fits, start again from the plan it gives. Stops at the
+    issue's lower bound."""
+    day = search.day
+    for _ in range(rounds):
+        plan = search.best[1]
+        finish = makespan(plan, day.not_before)
+        if _short_of_time(plan) or finish <= search.low or not _fits_before(search, finish - 1):
+            return
+
+
+def _fits_before(search: _Search, target: int, guide: Plan | None = None) -> bool:
+    """Whether a better plan ending by `target` and keeping every promise the best plan keeps is found.
+
+    The day is planned backwards (`_mirror`), each order released at horizon − its deadline: the earlier of `target`
+    and its promise (or its finish in the best plan, when the best plan is already late for it). Two orderings are
+    tried, the latest-ending job of the best plan (or of `guide`) first and the longest first, each again with the
+    orders left out moved to the front (`MIRROR_ROUNDS` passes); then a local search on the backward day. A backward
+    plan that fits is played forwards and offered to the search (`_offer_forwards`)."""
+    day, plan = search.day, search.best[1]
+    mirrored, horizon = search.mirrored()
+    finishes = order_finishes(plan, day.jobs)
+    deadline = {}
+    for order, finish in finishes.items():  # an order with no job planned (nobody can do them) keeps `target`
+        due = search.dues.get(order)
+        deadline[order] = target if due is None else min(target, max(due, finish))
+    if guide is not None:
+        plan = guide
+    mirrored.release = {job.id: horizon - deadline.get(job.order, target) for job in mirrored.jobs}
+    end_of = {a.job: a.end for a in plan.assignments}
+    orderings = (
+        sorted(mirrored.jobs, key=lambda j: (-end_of.get(j.id, 0), -work_minutes(j), j.id)),
+        sorted(mirrored.jobs, key=lambda j: (-work_minutes(j), mirrored.release[j.id], j.id)),
+    )
+    for ordering in orderings:
+        backwards = _schedule_promoting(search, mirrored, ordering, MIRROR_ROUNDS)
+        if backwards is None:
+            continue
+        if _offer_forwards(search, _unmirror(backwards, horizon)):
+            return True
+    units = max(1, len(mirrored.jobs) * len(mirrored.techs))
+    backward_search = _Search(mirrored)
+    for ordering in orderings:
+        backward_search.run(ordering)
+    backward_search.improve(min(BACKWARD_PASSES, max(2, BACKWARD_BUDGET // (units * units))))
+    search.passes += backward_search.passes
+    backwards = backward_search.best[1]
+    return not _short_of_time(backwards) and _offer_forwards(search, _unmirror(backwards, horizon))
+
+
+def _short_of_time(plan: Plan) -> bool:
+    """Some job is left out for want of time (not because nobody can ever do it today)."""
+    return any(reason == NO_TIME for _, reason in plan.unassigned)
+
+
+def _schedule_promoting(search: _Search, day: _Day, ordering: list[Job], rounds: int) -> Plan | None:
+    """The plan of the first of `rounds` passes that assigns every job, each pass with the orders the one before
+    left out moved to the front; None when none does."""
+    for _ in range(rounds):
+        search.passes += 1
+        plan, _load = _schedule(day, ordering)
+        if not _short_of_time(plan):
+            return plan
+        short = {job_id for job_id, reason in plan.unassigned if reason == NO_TIME}
+        left_out = {job.order for job in day.jobs if job.id in short}
+        ordering = [j for j in ordering if j.order in left_out] + [j for j in ordering if j.order not in left_out]
+    return None
+
+
+def _offer_forwards(search: _Search, right: Plan) -> bool:
+    """Offer the search a right-justified plan's two forward versions: as the ordering of a forward pass (jobs by
+    start, the unplanned ones last) and left-justified as it is; whether one became the best."""
+    day = search.day
+    before = search.best[0]
+    flexible = search.run(_ordering_of(day, right))
+    left, load = _left_justified(day, right)
+    score = _score(left, load, day)
+    if flexible is not None and flexible[0] < score:
+        return flexible[0] < before
+    if score < search.best[0]:
+        search.best = (score, left, _ordering_of(day, left))
+        return True
+    return False
+
+
+def _ordering_of(day: _Day, plan: Plan) -> list[Job]:
+    """Every job of the day: the plan's by start, then the unplanned ones."""
+    job_of = {job.id: job for job in day.jobs}
+    return [job_of[a.job] for a in plan.assignments] + [job_of[job_id] for job_id, _ in plan.unassigned]
+
+
+def _bound_clock(day: _Day) -> int:
+    """The issue's lower bound as a time of day: from the earliest shift start, over the first such shift's breaks."""
+    working = [tech for tech in day.techs if works_today(tech)]
+    if not working:
+        return day.not_before
+    first = min(working, key=lambda tech: (tech.shift[0], tech.id))
+    start = max(day.not_before, first.shift[0])
+    return finish_time(start, lower_bound(day.jobs, day.techs) - day.not_before, day.breaks[first.id])
 
 
 def _without_promises(day: _Day) -> _Day:

@@ -10,6 +10,11 @@ from aftersales.workshop.planner import (
     Job,
     Plan,
     Tech,
+    _Day,
+    _left_justified,
+    _mirror,
+    _schedule,
+    _unmirror,
     check_plan,
     eligible,
     finish_time,
@@ -372,3 +377,45 @@ def test_plans_of_random_days_break_no_rule(job_count, tech_count, seed):
     for job_id, reason in plan.unassigned:
         expected = ineligibility(next(j for j in jobs if j.id == job_id), techs, bays)
         assert reason == (expected or "no_time")
+
+
+# -- forward-backward: the day played backwards ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_plan_made_backwards_is_valid_forwards_and_ends_each_order_by_its_deadline(seed):
+    rng = random.Random(seed)
+    jobs, techs, bays, order_busy = random_day(rng, 40, 10)
+    not_before = rng.choice((0, 9 * H))
+    day = _Day(jobs, techs, bays, not_before, order_busy)
+    mirrored, horizon = _mirror(day)
+    deadline = {job.order: job.due if job.due is not None else 18 * H for job in jobs}
+    mirrored.release = {job.id: horizon - deadline[job.order] for job in jobs}
+
+    backwards, _load = _schedule(mirrored, sorted(mirrored.jobs, key=lambda j: (-j.minutes, j.id)))
+    plan = _unmirror(backwards, horizon)
+
+    assert plan.assignments, "some jobs fit before their deadlines"
+    assert check_plan(plan, jobs, techs, bays, order_busy) == []
+    order_of = {job.id: job.order for job in jobs}
+    assert all(a.end <= deadline[order_of[a.job]] for a in plan.assignments)
+    assert all(a.start >= not_before for a in plan.assignments)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_left_justifying_a_plan_keeps_it_valid_and_ends_no_job_later(seed):
+    rng = random.Random(100 + seed)
+    jobs, techs, bays, order_busy = random_day(rng, 40, 10)
+    day = _Day(jobs, techs, bays, 0, order_busy)
+    mirrored, horizon = _mirror(day)
+    right = _unmirror(_schedule(mirrored, sorted(mirrored.jobs, key=lambda j: j.id))[0], horizon)
+
+    left, _load = _left_justified(day, right)
+
+    assert check_plan(left, jobs, techs, bays, order_busy) == []
+    before = planned(right)
+    assert planned(left).keys() == before.keys()
+    for job_id, a in planned(left).items():
+        assert (a.tech, a.bay) == (before[job_id].tech, before[job_id].bay)
+        assert a.end <= before[job_id].end
+    assert sum(a.end for a in left.assignments) < sum(a.end for a in right.assignments)
