@@ -74,7 +74,7 @@ bench-pay: install
 bench-pay-formula: install
 	$(BIN)/python -m bench.pay_formula
 
-# The day planner (aftersales/workshop/planner.py) on generated days of 30, 100 and 300 jobs with 8, 25 and 60
+# The day planner (aftersales/workshop/planner/) on generated days of 30, 100 and 300 jobs with 8, 25 and 60
 # technicians: its finishing time against the issue's lower bound and a proven one, orders on time, CPU time
 # (goals: ≤ 1.10 × the bound, 300 jobs in < 2 s). No database. See docs/performance.md.
 bench-dispatch: install

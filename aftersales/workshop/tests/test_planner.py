@@ -10,11 +10,6 @@ from aftersales.workshop.planner import (
     Job,
     Plan,
     Tech,
-    _Day,
-    _left_justified,
-    _mirror,
-    _schedule,
-    _unmirror,
     check_plan,
     eligible,
     finish_time,
@@ -24,6 +19,8 @@ from aftersales.workshop.planner import (
     makespan,
     plan_day,
 )
+from aftersales.workshop.planner.backward import _left_justified, _mirror, _unmirror
+from aftersales.workshop.planner.scheduler import _Day, _schedule
 
 H = 60
 DAY = (8 * H + 30, 17 * H + 30)
