@@ -485,6 +485,55 @@ def failures_of(
     return failures
 
 
+def _plan_once(args: tuple[int, int, int]) -> dict:
+    """One generated day (jobs, technicians, seed) planned once: its figures and CPU seconds."""
+    jobs, techs, seed = args
+    day = make_day(jobs, techs, seed)
+    plan, spent = _plan_seconds(day)
+    return {**evaluate(day, plan), "seed": seed, "seconds": [spent], "median_ms": 1000 * spent}
+
+
+def sweep(seeds: range, workers: int = 1) -> list[dict]:
+    """Every case of `CASES` for each seed, planned once (in `workers` processes): the figures of each day."""
+    work = [(jobs, techs, seed) for seed in seeds for jobs, techs in CASES]
+    if workers <= 1:
+        return [_plan_once(args) for args in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_plan_once, work))
+
+
+def sweep_table(results: list[dict], max_ratio: float = MAX_RATIO) -> list[str]:
+    """Per case: days, how many within `max_ratio` of the proven bound, the median and worst ratio, the days with
+    every promise kept, the largest planning time; then each day over `max_ratio`."""
+    lines = [
+        f"{'jobs':>4} {'techs':>5} {'days':>4} {'within':>6} {'median':>6} {'worst':>14} {'promises kept':>13} {'max CPU ms':>10}"
+    ]
+    over = []
+    for jobs, techs in CASES:
+        rows = [r for r in results if (r["jobs"], r["techs"]) == (jobs, techs)]
+        if not rows:
+            continue
+        ratios = sorted(r["proven_ratio"] for r in rows)
+        worst = max(rows, key=lambda r: r["proven_ratio"])
+        within = sum(1 for r in rows if r["proven_ratio"] <= max_ratio)
+        kept = sum(1 for r in rows if r["on_time"] == 1.0)
+        slowest = max(r["median_ms"] for r in rows)
+        worst_text = f"{worst['proven_ratio']:.3f} (seed {worst['seed']})"
+        lines.append(
+            f"{jobs:>4} {techs:>5} {len(rows):>4} {within:>6} {statistics.median(ratios):>6.3f} {worst_text:>14} "
+            f"{kept:>13} {slowest:>10.0f}"
+        )
+        over += [r for r in rows if r["proven_ratio"] > max_ratio]
+    for r in sorted(over, key=lambda r: (r["jobs"], r["seed"])):
+        lines.append(
+            f"  over {max_ratio:.2f}: seed {r['seed']}, {r['jobs']} jobs: {r['proven_ratio']:.3f}, "
+            f"{r['on_time']:.0%} of promises kept, {r['unassigned']} unassigned"
+        )
+    return lines
+
+
 # -- the report --------------------------------------------------------------------------------------------------------
 
 
@@ -520,7 +569,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json", nargs="?", const="-", metavar="FILE", help="print the figures as JSON (or write them to FILE)"
     )
+    parser.add_argument(
+        "--seeds",
+        metavar="A-B",
+        help="instead: plan every case once for each seed from A to B and report how many days meet the 1.10 goal",
+    )
     args = parser.parse_args(argv)
+    if args.seeds:
+        first, _, last = args.seeds.partition("-")
+        results = sweep(range(int(first), int(last or first) + 1), workers=os.cpu_count() or 1)
+        print(f"seeds {args.seeds}; each day planned once; ratio = finishing time ÷ the proven lower bound")
+        print("\n".join(sweep_table(results)))
+        return 0
 
     load_before = os.getloadavg()
     started = time.monotonic()

@@ -84,3 +84,15 @@ def test_the_flow_bound_shares_each_jobs_minutes_among_exactly_the_technicians_a
     assert planner.lower_bound(jobs, [both, service_only]) == 240
     jobs[1].minutes = 300  # now the service job's 300 minutes spill over: (240 + 300) / 2
     assert dispatch.flow_bound(jobs, eligible) == 270
+
+
+def test_a_seed_sweep_counts_the_days_within_the_goal_and_names_those_over():
+    day = dispatch._plan_once((30, 8, 2))
+    assert day["seed"] == 2 and day["problems"] == [] and len(day["seconds"]) == 1
+    worse = {**day, "seed": 3, "proven_ratio": 1.25, "on_time": 0.5}
+
+    lines = dispatch.sweep_table([day, worse])
+
+    assert lines[1].split()[:4] == ["30", "8", "2", "1" if day["proven_ratio"] <= 1.10 else "0"]
+    assert "1.250 (seed 3)" in lines[1]
+    assert any("seed 3, 30 jobs: 1.250, 50% of promises kept" in line for line in lines[2:])

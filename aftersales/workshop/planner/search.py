@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import random
 
-from .model import NO_TIME, Job, Plan, finish_time, work_minutes, works_today
-from .objectives import _score, late_orders, lower_bound, makespan, order_dues, order_finishes
+from .model import NO_TIME, Job, Plan, finish_time, work_minutes
+from .objectives import _score, late_orders, makespan, order_dues, order_finishes
 from .scheduler import _Day, _schedule
 
 # The search's bounds (each round is one list-scheduling pass): see `plan_day`.
@@ -159,10 +160,25 @@ def _last_order(plan: Plan, jobs: list[Job]) -> int | None:
 
 
 def _bound_clock(day: _Day) -> int:
-    """The issue's lower bound as a time of day: from the earliest shift start, over the first such shift's breaks."""
-    working = [tech for tech in day.techs if works_today(tech)]
-    if not working:
-        return day.not_before
-    first = min(working, key=lambda tech: (tech.shift[0], tech.id))
-    start = max(day.not_before, first.shift[0])
-    return finish_time(start, lower_bound(day.jobs, day.techs) - day.not_before, day.breaks[first.id])
+    """The issue's lower bound as a time of day, for stopping the search early: for each skill, its minutes over the
+    technicians eligible for its jobs, worked from the earliest of their starts over that technician's breaks; the
+    longest job from its earliest possible start. Ignores kept work, bays and cars, so a plan may not reach it."""
+    minutes_of: dict[str, int] = {}
+    people: dict[str, dict[int, object]] = {}
+    low = day.not_before
+    for job in day.jobs:
+        candidates = day.candidates.get(job.id)
+        if not candidates:
+            continue
+        minutes_of[job.skill] = minutes_of.get(job.skill, 0) + day.minutes[job.id]
+        people.setdefault(job.skill, {}).update((tech.id, tech) for _level, tech, _reserve in candidates)
+        low = max(low, min(_worked_from_start(day, tech, day.minutes[job.id]) for _level, tech, _reserve in candidates))
+    for skill, techs in people.items():
+        first = min(techs.values(), key=lambda tech: (tech.shift[0], tech.id))
+        low = max(low, _worked_from_start(day, first, math.ceil(minutes_of[skill] / len(techs))))
+    return low
+
+
+def _worked_from_start(day: _Day, tech, minutes: int) -> int:
+    """When `minutes` of work begun at the technician's first possible minute end, over their breaks."""
+    return finish_time(max(day.not_before, tech.shift[0]), minutes, day.breaks[tech.id])
