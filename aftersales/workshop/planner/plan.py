@@ -29,14 +29,14 @@ def plan_day(
     not_before: int = 0,
     order_busy: dict[int, list[tuple[int, int]]] | None = None,
 ) -> Plan:
-    """Assign the jobs to technicians and bays for the day (see the module docstring for the rules and objectives).
+    """Assign the jobs to technicians and bays for the day (see the package docstring for the rules and objectives).
 
     `techs[i].busy`, `bays[i].busy` and `order_busy` are the kept assignments: left in place, planned around (gaps
     between them included). Jobs that cannot be planned are in `unassigned` with the first reason that applies:
     "no_skill", "level_too_low", "not_working", "no_bay", then "no_time" (eligible people exist but no shift or bay
     time is left for the job today). Assignments come sorted by start, technician, job.
 
-    The search (list-scheduling passes, see the module docstring): the fixed orderings, the forward-backward rounds
+    The search (list-scheduling passes, see the package docstring): the fixed orderings, the forward-backward rounds
     and the local search, `PASS_BUDGET` ÷ (jobs × technicians) passes in all between `MIN_PASSES` and `MAX_PASSES`,
     half of them for a second search that leaves the promises out; then a plan aiming at that one's finish.
     """
