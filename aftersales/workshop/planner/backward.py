@@ -126,7 +126,8 @@ def _fits_before(search: _Search, target: int, guide: Plan | None = None) -> boo
     backward_search = _Search(mirrored)
     for ordering in orderings:
         backward_search.run(ordering)
-    backward_search.improve(min(BACKWARD_PASSES, max(2, BACKWARD_BUDGET // (units * units))))
+    passes = min(BACKWARD_PASSES, max(2, BACKWARD_BUDGET // (units * units)))
+    backward_search.improve(passes, until=lambda backwards: not _short_of_time(backwards))
     search.passes += backward_search.passes
     backwards = backward_search.best[1]
     return not _short_of_time(backwards) and _offer_forwards(search, _unmirror(backwards, horizon))

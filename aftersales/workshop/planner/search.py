@@ -117,15 +117,16 @@ class _Search:
                 lateness = finishes.get(order, self.dues[order] + 60) - self.dues[order]
                 advance[order] = advance.get(order, 0) + max(lateness, 10)
 
-    def improve(self, passes: int) -> None:
-        """Local search from the best ordering, `passes` list-scheduling passes at most. Each step changes the
-        current ordering one way, at random but from a fixed seed (the same input gives the same plan): the jobs of
-        a late order, or else of the order finishing last, move to an earlier place; or two jobs swap. A step that
-        is no worse becomes the current ordering (sideways steps let the search cross plateaus)."""
+    def improve(self, passes: int, until=None) -> None:
+        """Local search from the best ordering, `passes` list-scheduling passes at most, stopping early at the bound
+        or once `until(best plan)` holds. Each step changes the current ordering one way, at random but from a fixed
+        seed (the same input gives the same plan): the jobs of a late order (or of one with a job left for want of
+        time), or else of the order finishing last, move to an earlier place; or two jobs swap. A step that is no
+        worse becomes the current ordering (sideways steps let the search cross plateaus)."""
         rng = random.Random(IMPROVE_SEED)
         score, plan, ordering = self.best
         for _ in range(passes):
-            if not ordering or self.reached():
+            if not ordering or self.reached() or (until is not None and until(self.best[1])):
                 return
             candidate = self._step(rng, plan, ordering)
             result = self.run(candidate)
