@@ -104,6 +104,20 @@ def job_minutes(line: ServiceOrderLine) -> int:
     return max(1, math.ceil(line.hours * 60))
 
 
+def planner_job(line: ServiceOrderLine, origin: datetime.datetime | None = None) -> planner.Job:
+    """The labour line as the planner's job; with the day's `origin`, the order's promised time as its due."""
+    promised = line.order.promised_at if origin is not None else None
+    return planner.Job(
+        id=line.pk,
+        order=line.order_id,
+        skill=line.skill,
+        min_level=line.min_level,
+        minutes=job_minutes(line),
+        bay_kind=line.bay_kind,
+        due=to_minutes(promised, origin) if promised else None,
+    )
+
+
 def _to_tech(entry: RosterEntry) -> planner.Tech:
     if entry.hours is None:
         return planner.Tech(id=entry.employee.pk, skills=entry.skills, shift=None)
@@ -138,18 +152,7 @@ def day_input(*, branch, day: datetime.date, now: datetime.datetime, replan: boo
                 continue
             kept.append(line)
             _keep(line, techs[entry.employee.pk], bays, order_busy, origin, not_before, now)
-    jobs = [
-        planner.Job(
-            id=line.pk,
-            order=line.order_id,
-            skill=line.skill,
-            min_level=line.min_level,
-            minutes=job_minutes(line),
-            bay_kind=line.bay_kind,
-            due=to_minutes(line.order.promised_at, origin) if line.order.promised_at else None,
-        )
-        for line in lines.values()
-    ]
+    jobs = [planner_job(line, origin) for line in lines.values()]
     for tech in techs.values():
         tech.busy.sort()
         tech.load = sum(b - a for a, b in tech.busy)

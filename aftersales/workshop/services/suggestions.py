@@ -20,7 +20,7 @@ from aftersales.service.choices import JobStatus, LineKind
 from aftersales.service.models import ServiceOrderLine
 from aftersales.workshop import planner
 from aftersales.workshop.services.calendar import day_origin, to_minutes
-from aftersales.workshop.services.dispatch import job_minutes
+from aftersales.workshop.services.dispatch import planner_job
 from aftersales.workshop.services.roster import RosterEntry, roster
 
 
@@ -113,14 +113,7 @@ def job_suggestions(
     now = now or timezone.now()
     today = timezone.localdate(now)
     day = day or today
-    job = planner.Job(
-        id=line.pk,
-        order=line.order_id,
-        skill=line.skill,
-        min_level=line.min_level,
-        minutes=job_minutes(line),
-        bay_kind=line.bay_kind,
-    )
+    job = planner_job(line)
     now_minute = max(0, to_minutes(now, day_origin(day)))
     history = _history(line)
     entries = roster(branch=line.order.branch, day=day, now=now)

@@ -20,20 +20,11 @@ from django.views.decorators.http import require_GET
 from aftersales.core.pages import perm_required
 from aftersales.workshop import selectors
 from aftersales.workshop.services.setup import board_branch_for_token
-from aftersales.workshop.views.dispatch import page_branch, workshop_branches
+from aftersales.workshop.views.dispatch import branch_param, page_branch, workshop_branches
 
 VIEW_ORDERS = "service.view_serviceorder"
 REFRESH_SECONDS = 30
 RELOAD_SECONDS = 60
-
-
-def _branch_param(value) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
 
 
 def board_context(*, branch, masked: bool, rows_url: str) -> dict:
@@ -51,7 +42,7 @@ def board_context(*, branch, masked: bool, rows_url: str) -> dict:
 
 def _inside_context(request) -> dict:
     branches = workshop_branches(request.user)
-    branch = page_branch(request.user, _branch_param(request.GET.get("branch")), branches)
+    branch = page_branch(request.user, branch_param(request.GET.get("branch")), branches)
     rows_url = reverse("workshop:board_rows") + (f"?branch={branch.pk}" if branch else "")
     return {**board_context(branch=branch, masked=False, rows_url=rows_url), "branches": branches}
 

@@ -75,7 +75,8 @@ class Filters:
         return urlencode({**params, **extra})
 
 
-def _branch_id(value) -> int | None:
+def branch_param(value) -> int | None:
+    """A branch id from a query or form value; None when empty, 404 when not a number."""
     if value in (None, ""):
         return None
     try:
@@ -100,7 +101,7 @@ def page_branch(user, branch_id, branches: list[Branch]) -> Branch | None:
 def parse_filters(request, data) -> Filters:
     """Branch, date (today by default; an unreadable date is an error beside the field) and the re-plan box."""
     branches = workshop_branches(request.user)
-    branch = page_branch(request.user, _branch_id(data.get("branch")), branches)
+    branch = page_branch(request.user, branch_param(data.get("branch")), branches)
     errors = {}
     raw = (data.get("date") or "").strip()
     try:
